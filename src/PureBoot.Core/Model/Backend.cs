@@ -1,0 +1,60 @@
+namespace PureBoot.Core.Model;
+
+/// <summary>How PureBoot reaches a storage host's shell.</summary>
+public enum TransportKind { Local, Ssh, Simulated }
+
+/// <summary>What backs a LUN: an image file in a directory (fileio) or an LVM logical volume (block).</summary>
+public enum StorageKind { FileIO, Block }
+
+/// <summary>Shared: one target, one ACL per node. PerLun: one target per LUN, as a per-machine target design does.</summary>
+public enum TargetMode { Shared, PerLun }
+
+/// <summary>What ssh does with a host key it has not seen: Strict refuses it (the default).</summary>
+public enum HostKeyPolicy { Strict, AcceptNew }
+
+/// <summary>A storage host running the LIO kernel target.</summary>
+public sealed class Backend
+{
+    public long Id { get; set; }
+    public string Name { get; set; } = "";
+    public TransportKind Transport { get; set; } = TransportKind.Local;
+    public string? Host { get; set; }
+    public int Port { get; set; } = 22;
+    public string? User { get; set; }
+    public string? IdentityFile { get; set; }
+    public bool UseSudo { get; set; }
+    public HostKeyPolicy HostKeyPolicy { get; set; } = HostKeyPolicy.Strict;
+    public string? KnownHostsFile { get; set; }
+    /// <summary>IQN prefix for targets made here, e.g. iqn.2026-01.local.pureboot.</summary>
+    public string IqnPrefix { get; set; } = "iqn.2026-01.local.pureboot";
+    public string PortalAddress { get; set; } = "0.0.0.0";
+    public int PortalPort { get; set; } = 3260;
+    public StorageKind Storage { get; set; } = StorageKind.FileIO;
+    /// <summary>FileIO: the directory of image files. Block: the LVM volume group's name.</summary>
+    public string StoragePath { get; set; } = "/var/lib/pureboot/luns";
+    public TargetMode Mode { get; set; } = TargetMode.Shared;
+    /// <summary>Where source (golden) images live. FileIO: defaults to StoragePath; Block: /var/lib/pureboot/images.</summary>
+    public string? ImageDirectory { get; set; }
+    public string EffectiveImageDirectory => ImageDirectory ?? (Storage == StorageKind.FileIO ? StoragePath : "/var/lib/pureboot/images");
+    /// <summary>Simulated transport: the JSON file holding the simulated host.</summary>
+    public string? SimulationStatePath { get; set; }
+    public string? Description { get; set; }
+    public DateTimeOffset Created { get; set; }
+    public DateTimeOffset Updated { get; set; }
+
+    /// <summary>The one target of a Shared backend.</summary>
+    public string SharedTargetIqn => $"{IqnPrefix}:{Name}";
+
+    /// <summary>The target of one LUN on a PerLun backend.</summary>
+    public string PerLunTargetIqn(string storageObjectName) => $"{IqnPrefix}:{Name}.{storageObjectName}";
+
+    /// <summary>Where ssh connects, for messages: user@host:port.</summary>
+    public string Endpoint => Transport switch
+    {
+        TransportKind.Ssh => $"{(User is null ? "" : User + "@")}{Host}:{Port}",
+        TransportKind.Local => "localhost",
+        _ => $"simulated:{Name}",
+    };
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,144 @@
+using System.Text;
+using PureBoot.Core.Model;
+
+namespace PureBoot.Core.Transport;
+
+/// <summary>
+/// The bash text PureBoot sends to a storage host. Everything here is fixed text except arguments that passed
+/// InputValidator's allow-lists, and those are single-quoted again on the way out.
+/// </summary>
+internal static class ShellScripts
+{
+    public const string LockFile = "/run/lock/pureboot.lock";
+
+    /// <summary>Runs first: strict environment, private temp dir, exclusive lock, helper functions.</summary>
+    public static string Prelude(string nonce, int lockWaitSeconds) => $$"""
+set -u
+export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+umask 077
+pb_t=$(mktemp -d /tmp/pureboot.XXXXXXXX </dev/null) || { echo "@@PB-FATAL mktemp could not create a temporary directory"; exit 70; }
+trap 'rm -rf "$pb_t"' EXIT
+{ exec 9>>{{LockFile}}; } 2>/dev/null || exec 9>>/var/lock/pureboot.lock || { echo "@@PB-FATAL lock could not open the lock file"; exit 71; }
+if ! flock -w {{lockWaitSeconds}} 9 </dev/null; then echo "@@PB-FATAL lock-timeout another PureBoot run held the target lock for {{lockWaitSeconds}} s"; exit 72; fi
+pb_step() { local i=$1; shift; local out rc; out=$("$@" 2>&1 </dev/null); rc=$?; printf '@@PB-STEP %s %s %s\n' "$i" "$rc" "$(printf '%s' "$out" | head -c 4000 | base64 -w0)"; }
+pb_mkdir() { mkdir -p -m 0700 -- "$1"; }
+pb_copy() { if [ -e "$2" ]; then echo "refusing to overwrite existing $2"; return 17; fi; [ -f "$1" ] || { echo "source image $1 does not exist"; return 2; }; cp --reflink=auto --sparse=always -- "$1" "$2.pbtmp" && mv -- "$2.pbtmp" "$2" || { rc=$?; rm -f -- "$2.pbtmp"; return $rc; }; }
+pb_grow() { local cur; cur=$(stat -c %s -- "$1") || return 1; if [ "$2" -lt "$cur" ]; then echo "refusing to shrink $1 from $cur to $2 bytes"; return 1; fi; truncate -s "$2" -- "$1"; }
+pb_rm() { rm -f -- "$1"; }
+pb_lvcreate() { lvcreate -y -W y -Z y -L "$3"b -n "$2" "$1"; }
+pb_lvextend() { lvextend -L "$3"b "$1/$2"; }
+pb_lvremove() { lvremove -f "$1/$2"; }
+pb_dd() { [ -f "$1" ] || { echo "source image $1 does not exist"; return 2; }; dd if="$1" of="$2" bs=4M conv=fsync status=none; }
+echo "@@PB-READY {{nonce}}"
+
+""";
+
+    /// <summary>Reads the live state through rtslib (no targetcli start) and finds the saveconfig path.</summary>
+    public static string Snapshot(string nonce, Backend backend, SnapshotRequest request)
+    {
+        var kind = backend.Storage == StorageKind.FileIO ? "fileio" : "block";
+        var path = request.IncludeStorage ? backend.StoragePath : "";
+        var sb = new StringBuilder();
+        sb.Append("{\n");
+        sb.Append("if ! command -v targetcli >/dev/null; then echo \"@@PB-FATAL targetcli-missing targetcli is not installed (package targetcli-fb)\"; fi\n");
+        sb.Append($"echo '@@PB-BEGIN snapshot {nonce}'\n");
+        sb.Append($"python3 - {Quote(kind)} {Quote(path)} 2>\"$pb_t/py.err\" <<'PB_PY_{nonce}'\n");
+        sb.Append(SnapshotPython);
+        sb.Append($"PB_PY_{nonce}\n");
+        sb.Append($"echo \"@@PB-END snapshot {nonce} $?\"\n");
+        sb.Append($"echo '@@PB-BEGIN pyerr {nonce}'; cat \"$pb_t/py.err\"; echo; echo '@@PB-END pyerr {nonce}'\n");
+        if (request.IncludeSessions)
+        {
+            sb.Append($"echo '@@PB-BEGIN sessions {nonce}'\n");
+            sb.Append("PYTHONUNBUFFERED=1 targetcli sessions detail 2>&1\n");
+            sb.Append($"echo \"@@PB-END sessions {nonce} $?\"\n");
+        }
+        sb.Append("} </dev/null\n");
+        return sb.ToString();
+    }
+
+    // Prints one JSON object: the live config as rtslib dumps it (the saveconfig shape), the save file rtslib
+    // uses on this host, the targetcli version, and the storage listing.
+    const string SnapshotPython = """
+import json, os, sys, subprocess
+out = {}
+from rtslib_fb import RTSRoot
+from rtslib_fb import root as rtsroot
+out["live"] = RTSRoot().dump()
+out["save_file"] = getattr(rtsroot, "default_save_file", None)
+try:
+    from targetcli.version import __version__ as v
+    out["targetcli_version"] = v
+except Exception:
+    out["targetcli_version"] = None
+kind, path = sys.argv[1], sys.argv[2]
+st = []
+if path and kind == "fileio" and os.path.isdir(path):
+    for e in os.scandir(path):
+        if e.is_file(follow_symlinks=False):
+            s = e.stat(follow_symlinks=False)
+            st.append({"name": e.name, "size": s.st_size, "allocated": s.st_blocks * 512})
+elif path and kind == "block":
+    r = subprocess.run(["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|", "-o", "lv_name,lv_size", path], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        out["storage_error"] = r.stderr.strip()
+    for line in r.stdout.splitlines():
+        n, _, sz = line.strip().partition("|")
+        if n:
+            st.append({"name": n, "size": int(sz), "allocated": int(sz)})
+elif path and kind == "fileio":
+    out["storage_error"] = "storage directory %s does not exist" % path
+out["storage"] = st
+print(json.dumps(out))
+
+""";
+
+    /// <summary>Renders host steps as calls of the fixed helper functions of the prelude.</summary>
+    public static string Steps(string nonce, IReadOnlyList<HostStep> steps)
+    {
+        var sb = new StringBuilder("{\n");
+        for (int i = 0; i < steps.Count; i++)
+        {
+            sb.Append($"pb_step {i} ");
+            sb.Append(steps[i] switch
+            {
+                MakeDirectory s => $"pb_mkdir {Quote(s.Path)}",
+                CopyImage s => $"pb_copy {Quote(s.Source)} {Quote(s.Destination)}",
+                GrowFile s => $"pb_grow {Quote(s.Path)} {s.SizeBytes}",
+                RemoveFile s => $"pb_rm {Quote(s.Path)}",
+                CreateLogicalVolume s => $"pb_lvcreate {Quote(s.VolumeGroup)} {Quote(s.Name)} {s.SizeBytes}",
+                ExtendLogicalVolume s => $"pb_lvextend {Quote(s.VolumeGroup)} {Quote(s.Name)} {s.SizeBytes}",
+                RemoveLogicalVolume s => $"pb_lvremove {Quote(s.VolumeGroup)} {Quote(s.Name)}",
+                CopyImageToDevice s => $"pb_dd {Quote(s.Source)} {Quote(s.Device)}",
+                _ => throw new ArgumentException($"Unknown host step {steps[i].GetType().Name}"),
+            });
+            sb.Append('\n');
+        }
+        sb.Append("} </dev/null\n");
+        return sb.ToString();
+    }
+
+    /// <summary>One targetcli start fed on stdin (quoted heredoc: no expansion), then the saved config read back.</summary>
+    public static string Targetcli(string nonce, IReadOnlyList<string> lines, string saveFile)
+    {
+        var sb = new StringBuilder("{\n");
+        sb.Append($"PYTHONUNBUFFERED=1 targetcli >\"$pb_t/tc.out\" 2>&1 <<'PB_TC_{nonce}'\n");
+        foreach (var l in lines)
+        {
+            if (l.Contains('\n') || l.Contains('\r') || l.Contains($"PB_TC_{nonce}"))
+                throw new ArgumentException("A targetcli line may not contain a line break.");
+            sb.Append(l).Append('\n');
+        }
+        sb.Append($"PB_TC_{nonce}\n");
+        sb.Append($"echo \"@@PB-TC-RC {nonce} $?\"\n");
+        sb.Append($"echo '@@PB-BEGIN tcout {nonce}'; cat \"$pb_t/tc.out\"; echo; echo '@@PB-END tcout {nonce}'\n");
+        sb.Append($"echo '@@PB-BEGIN saved {nonce}'; cat {Quote(saveFile)} 2>/dev/null; echo; echo '@@PB-END saved {nonce}'\n");
+        sb.Append("} </dev/null\n");
+        return sb.ToString();
+    }
+
+    public static string Done(string nonce) => $"echo \"@@PB-DONE {nonce}\"\n";
+
+    /// <summary>POSIX single quotes. Values are already allow-listed; quoting is the second wall.</summary>
+    public static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+}
