@@ -93,6 +93,11 @@ internal static class InventorySchema
             value BLOB
         );
         """,
+        // v2: golden-image directory per backend; one mapped LUN index per ACL.
+        """
+        ALTER TABLE backends ADD COLUMN image_directory TEXT;
+        CREATE UNIQUE INDEX luns_acl_mapped_lun ON luns(target_iqn, initiator_iqn, mapped_lun_index);
+        """,
     ];
 
     public static int LatestVersion => Migrations.Count;

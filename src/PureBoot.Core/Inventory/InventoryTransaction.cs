@@ -38,7 +38,7 @@ public sealed class InventoryTransaction
 
     private const string BackendColumns =
         "id, name, transport, host, port, \"user\", identity_file, use_sudo, host_key_policy, known_hosts_file, iqn_prefix, " +
-        "portal_address, portal_port, storage, storage_path, mode, simulation_state_path, description, created, updated";
+        "portal_address, portal_port, storage, storage_path, mode, simulation_state_path, description, created, updated, image_directory";
 
     public Backend AddBackend(Backend backend)
     {
@@ -46,9 +46,9 @@ public sealed class InventoryTransaction
         var now = Now();
         using var cmd = Command(
             "INSERT INTO backends (name, transport, host, port, \"user\", identity_file, use_sudo, host_key_policy, known_hosts_file, " +
-            "iqn_prefix, portal_address, portal_port, storage, storage_path, mode, simulation_state_path, description, created, updated) " +
+            "iqn_prefix, portal_address, portal_port, storage, storage_path, mode, simulation_state_path, description, created, updated, image_directory) " +
             "VALUES ($name, $transport, $host, $port, $user, $identity_file, $use_sudo, $host_key_policy, $known_hosts_file, " +
-            "$iqn_prefix, $portal_address, $portal_port, $storage, $storage_path, $mode, $simulation_state_path, $description, $created, $updated) " +
+            "$iqn_prefix, $portal_address, $portal_port, $storage, $storage_path, $mode, $simulation_state_path, $description, $created, $updated, $image_directory) " +
             "RETURNING id;");
         BindBackend(cmd, backend);
         cmd.Parameters.AddWithValue("$created", FormatTime(now));
@@ -74,7 +74,7 @@ public sealed class InventoryTransaction
             "UPDATE backends SET name = $name, transport = $transport, host = $host, port = $port, \"user\" = $user, " +
             "identity_file = $identity_file, use_sudo = $use_sudo, host_key_policy = $host_key_policy, known_hosts_file = $known_hosts_file, " +
             "iqn_prefix = $iqn_prefix, portal_address = $portal_address, portal_port = $portal_port, storage = $storage, " +
-            "storage_path = $storage_path, mode = $mode, simulation_state_path = $simulation_state_path, description = $description, " +
+            "storage_path = $storage_path, image_directory = $image_directory, mode = $mode, simulation_state_path = $simulation_state_path, description = $description, " +
             "updated = $updated WHERE id = $id;");
         BindBackend(cmd, backend);
         cmd.Parameters.AddWithValue("$updated", FormatTime(now));
@@ -148,6 +148,7 @@ public sealed class InventoryTransaction
         cmd.Parameters.AddWithValue("$portal_port", b.PortalPort);
         cmd.Parameters.AddWithValue("$storage", b.Storage.ToString());
         cmd.Parameters.AddWithValue("$storage_path", b.StoragePath);
+        cmd.Parameters.AddWithValue("$image_directory", (object?)b.ImageDirectory ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$mode", b.Mode.ToString());
         cmd.Parameters.AddWithValue("$simulation_state_path", Db(b.SimulationStatePath));
         cmd.Parameters.AddWithValue("$description", Db(b.Description));
@@ -176,6 +177,7 @@ public sealed class InventoryTransaction
                 PortalPort = checked((int)r.GetInt64Col("portal_port")),
                 Storage = r.GetEnumCol<StorageKind>("storage"),
                 StoragePath = r.GetStringCol("storage_path"),
+                ImageDirectory = r.GetStringOrNull("image_directory"),
                 Mode = r.GetEnumCol<TargetMode>("mode"),
                 SimulationStatePath = r.GetStringOrNull("simulation_state_path"),
                 Description = r.GetStringOrNull("description"),

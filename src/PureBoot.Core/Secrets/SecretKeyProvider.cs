@@ -183,23 +183,18 @@ public sealed class SecretKeyProvider
         return key;
     }
 
-    private static byte[] ReadAllBytesShared(string path)
+    /// <summary>Reads up to 32 bytes (never more) and the file's length.</summary>
+    private static (byte[] Bytes, long Length) ReadKeyBytes(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        var buffer = new byte[KeySize + 1];
+        var buffer = new byte[KeySize];
         var total = 0;
         int read;
-        while (total < buffer.Length && (read = stream.Read(buffer, total, buffer.Length - total)) > 0) total += read;
-        if (total == buffer.Length)
-        {
-            // Longer than a key: report its real length.
-            var length = stream.Length;
-            CryptographicOperations.ZeroMemory(buffer);
-            return new byte[Math.Max(length, KeySize + 1)];
-        }
-        var result = buffer[..total];
+        while (total < KeySize && (read = stream.Read(buffer, total, KeySize - total)) > 0) total += read;
+        var length = Math.Max(total, stream.Length);
+        if (total == KeySize && length == KeySize) return (buffer, length);
         CryptographicOperations.ZeroMemory(buffer);
-        return result;
+        return ([], length);
     }
 
     private static byte[] ReadKeyFile(string path)
@@ -224,14 +219,13 @@ public sealed class SecretKeyProvider
         for (var attempt = 0; ; attempt++)
         {
             byte[] bytes;
-            try { bytes = ReadAllBytesShared(path); }
+            long length;
+            try { (bytes, length) = ReadKeyBytes(path); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 throw new SecretKeyException($"cannot read the PureBoot secret key file {path}: {ex.Message}", ex);
             }
-            if (bytes.Length == KeySize) return bytes;
-            var length = bytes.Length;
-            CryptographicOperations.ZeroMemory(bytes);
+            if (length == KeySize && bytes.Length == KeySize) return bytes;
             if (length < KeySize && attempt < 20)
             {
                 Thread.Sleep(50);

@@ -134,10 +134,15 @@ public sealed class SimulatedHostState
     {
         Sessions.Clear();
         Reboots++;
-        if (Saved is null) { Live = LioDefaults.EmptyConfig(); return; }
+        Live = Saved is null ? LioDefaults.EmptyConfig() : RestoredFrom(Saved);
+    }
+
+    /// <summary>The live configuration rtslib's restore would build from saveconfig text on this host.</summary>
+    public JsonObject RestoredFrom(string savedText)
+    {
         JsonObject saved;
-        try { saved = JsonNode.Parse(Saved)!.AsObject(); }
-        catch (Exception) { Live = LioDefaults.EmptyConfig(); return; }
+        try { saved = JsonNode.Parse(savedText)!.AsObject(); }
+        catch (Exception) { return LioDefaults.EmptyConfig(); }
 
         var live = LioDefaults.EmptyConfig();
         var kept = new HashSet<string>(StringComparer.Ordinal);
@@ -162,7 +167,7 @@ public sealed class SimulatedHostState
         {
             var nt = t.DeepClone().AsObject();
             var tpgs = new JsonArray();
-            foreach (var tpg in Arr(nt, "tpgs").OfType<JsonObject>().ToList())
+            foreach (var tpg in Arr(t, "tpgs").OfType<JsonObject>())
             {
                 var ntpg = tpg.DeepClone().AsObject();
                 var luns = new JsonArray();
@@ -190,7 +195,7 @@ public sealed class SimulatedHostState
             Arr(live, "targets").Insert(0, nt);
         }
         if (saved["fabric_modules"] is JsonArray fm) live["fabric_modules"] = fm.DeepClone();
-        Live = live;
+        return live;
     }
 
     /// <summary>Same as <see cref="Reboot"/>: a hard reset loses configfs and the sessions alike.</summary>

@@ -11,6 +11,12 @@ internal static class ShellScripts
 {
     public const string LockFile = "/run/lock/pureboot.lock";
 
+    // targetcli keeps prefs and a debug log of every command line (CHAP passwords included, mode 0644) under
+    // ~/.targetcli. A private HOME in the session's 0700 temp dir keeps secrets out of that log, leaves root's
+    // prefs untouched by our `set global` lines, and gives every run targetcli's default prefs.
+    // Unbuffered stdout keeps prompts and messages in true order when stdout and stderr are merged.
+    public const string TargetcliEnv = "HOME=\"$pb_t\" PYTHONUNBUFFERED=1";
+
     /// <summary>Runs first: strict environment, private temp dir, exclusive lock, helper functions.</summary>
     public static string Prelude(string nonce, int lockWaitSeconds) => $$"""
 set -u
@@ -18,6 +24,8 @@ export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 umask 077
 pb_t=$(mktemp -d /tmp/pureboot.XXXXXXXX </dev/null) || { echo "@@PB-FATAL mktemp could not create a temporary directory"; exit 70; }
 trap 'rm -rf "$pb_t"' EXIT
+# Heredocs may spill to TMPDIR: keep them in the private 0700 directory.
+export TMPDIR="$pb_t"
 { exec 9>>{{LockFile}}; } 2>/dev/null || exec 9>>/var/lock/pureboot.lock || { echo "@@PB-FATAL lock could not open the lock file"; exit 71; }
 if ! flock -w {{lockWaitSeconds}} 9 </dev/null; then echo "@@PB-FATAL lock-timeout another PureBoot run held the target lock for {{lockWaitSeconds}} s"; exit 72; fi
 pb_step() { local i=$1; shift; local out rc; out=$("$@" 2>&1 </dev/null); rc=$?; printf '@@PB-STEP %s %s %s\n' "$i" "$rc" "$(printf '%s' "$out" | head -c 4000 | base64 -w0)"; }
@@ -50,7 +58,7 @@ echo "@@PB-READY {{nonce}}"
         if (request.IncludeSessions)
         {
             sb.Append($"echo '@@PB-BEGIN sessions {nonce}'\n");
-            sb.Append("PYTHONUNBUFFERED=1 targetcli sessions detail 2>&1\n");
+            sb.Append($"{TargetcliEnv} targetcli sessions detail 2>&1\n");
             sb.Append($"echo \"@@PB-END sessions {nonce} $?\"\n");
         }
         sb.Append("} </dev/null\n");
@@ -122,7 +130,7 @@ print(json.dumps(out))
     public static string Targetcli(string nonce, IReadOnlyList<string> lines, string saveFile)
     {
         var sb = new StringBuilder("{\n");
-        sb.Append($"PYTHONUNBUFFERED=1 targetcli >\"$pb_t/tc.out\" 2>&1 <<'PB_TC_{nonce}'\n");
+        sb.Append($"{TargetcliEnv} targetcli >\"$pb_t/tc.out\" 2>&1 <<'PB_TC_{nonce}'\n");
         foreach (var l in lines)
         {
             if (l.Contains('\n') || l.Contains('\r') || l.Contains($"PB_TC_{nonce}"))

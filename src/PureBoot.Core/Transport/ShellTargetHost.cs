@@ -376,7 +376,6 @@ internal sealed class ShellTargetHostSession : ITargetHostSession
         all.Add("saveconfig");
         all.Add("exit");
         var sw = Stopwatch.StartNew();
-        foreach (var l in lines) _options.Log?.Invoke($"[{Backend.Name}] targetcli> {l.Redacted}");
         var output = await ExchangeAsync(ShellScripts.Targetcli(_nonce, all, _saveFile), cancellationToken);
         _targetcliStarts++;
         var rcLine = output.FirstOrDefault(l => l.StartsWith($"@@PB-TC-RC {_nonce} ", StringComparison.Ordinal));
