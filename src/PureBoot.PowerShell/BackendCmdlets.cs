@@ -173,7 +173,7 @@ public sealed class SetIscsiBackendCommand : PureBootCmdlet
     protected override void ProcessRecord()
     {
         var changed = MyInvocation.BoundParameters.Keys.Where(k => k is not ("Name" or "PassThru" or "Database" or "DatabasePath" or "WhatIf" or "Confirm")
-            && !CommonParameters.Contains(k)).ToList();
+            && !CommonParameters.Contains(k) && !OptionalCommonParameters.Contains(k)).ToList();
         if (!ShouldProcess($"backend '{Name}'", changed.Count == 0 ? "Save unchanged" : $"Change {string.Join(", ", changed)}")) return;
         try
         {
@@ -201,12 +201,6 @@ public sealed class SetIscsiBackendCommand : PureBootCmdlet
         }
         catch (Exception e) when (IsReportable(e)) { WriteFailure(e, Name); }
     }
-
-    static readonly HashSet<string> CommonParameters = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Verbose", "Debug", "ErrorAction", "WarningAction", "InformationAction", "ProgressAction", "ErrorVariable", "WarningVariable",
-        "InformationVariable", "OutVariable", "OutBuffer", "PipelineVariable",
-    };
 }
 
 /// <summary>Remove-IscsiBackend: forgets a backend that has no LUNs. Sends nothing to the host.</summary>

@@ -75,8 +75,6 @@ public abstract class PureBootCmdlet : PSCmdlet
         base.StopProcessing();
     }
 
-    protected CancellationToken Stopping => _stopping.Token;
-
     /// <summary>
     /// Runs an engine call on the thread pool and waits for it here, writing the engine's log lines (-Verbose) and
     /// progress as they arrive: engine callbacks may fire on other threads, and Write* only works on this one.
@@ -168,6 +166,9 @@ public abstract class PureBootCmdlet : PSCmdlet
         record.CategoryInfo.TargetType = "Parameter";
         ThrowTerminatingError(record);
     }
+
+    /// <summary>Ends the command with an InvalidArgument error for a failed argument check.</summary>
+    internal void ThrowArgument(ArgumentException e) => ThrowTerminatingError(PureBootErrors.FromException(e, null, ParameterNames));
 
     protected bool IsBound(string parameterName) => MyInvocation.BoundParameters.ContainsKey(parameterName);
 

@@ -350,8 +350,10 @@ public sealed partial class PureBootEngine
             outcomes.Add(o);
             try
             {
-                var lun = _inventory.GetLun(InputValidator.Name(r.Lun, "Lun")) ?? throw new InventoryNotFoundException($"No LUN named '{r.Lun}'.");
-                var node = _inventory.GetNode(InputValidator.Name(r.Node, "Node")) ?? throw new InventoryNotFoundException($"No node named '{r.Node}'.");
+                var lunName = InputValidator.Name(r.Lun, "Lun");
+                var nodeName = InputValidator.Name(r.Node, "Node");
+                var lun = _inventory.GetLun(lunName) ?? throw new InventoryNotFoundException($"No LUN named '{r.Lun}'.");
+                var node = _inventory.GetNode(nodeName) ?? throw new InventoryNotFoundException($"No node named '{r.Node}'.");
                 o.Lun = lun;
                 if (!seen.Add(lun.Name)) throw new InventoryConflictException($"LUN '{lun.Name}' appears twice in this batch.");
                 if (lun.Status == LunStatus.Active && lun.NodeId == node.Id) continue;   // already so: nothing to do

@@ -123,9 +123,10 @@ public sealed partial class PureBootEngine
         Lun lun; Backend b;
         try
         {
-            lun = _inventory.GetLun(InputValidator.Name(name, "Name")) ?? throw new InventoryNotFoundException($"No LUN named '{name}'.");
-            o.Lun = lun;
+            var lunName = InputValidator.Name(name, "Name");
             InputValidator.SizeBytes(newSizeBytes, "SizeBytes");
+            lun = _inventory.GetLun(lunName) ?? throw new InventoryNotFoundException($"No LUN named '{name}'.");
+            o.Lun = lun;
             if (newSizeBytes < lun.SizeBytes) throw new ValidationException("SizeBytes", $"Parameter 'SizeGB': LUN '{lun.Name}' is {lun.SizeBytes} bytes; shrinking would destroy data and is not supported.");
             if (newSizeBytes == lun.SizeBytes) return o;
             if (lun.Status is not (LunStatus.Ready or LunStatus.Active)) throw new InventoryConflictException($"LUN '{lun.Name}' is {lun.Status}; only a Ready or Active LUN can grow.");
@@ -197,9 +198,11 @@ public sealed partial class PureBootEngine
         Lun lun; Backend b; List<Lun> group;
         try
         {
-            lun = _inventory.GetLun(InputValidator.Name(name, "Name")) ?? throw new InventoryNotFoundException($"No LUN named '{name}'.");
+            var lunName = InputValidator.Name(name, "Name");
+            var newDescription = description is null ? null : InputValidator.Description(description, "Description");
+            lun = _inventory.GetLun(lunName) ?? throw new InventoryNotFoundException($"No LUN named '{name}'.");
             o.Lun = lun;
-            if (description is not null) lun.Description = InputValidator.Description(description, "Description");
+            if (newDescription is not null) lun.Description = newDescription;
             b = _inventory.GetBackendById(lun.BackendId)!;
             // LUNs that share this LUN's ACL share its credential: change them together.
             group = lun.NodeId is null ? new() { lun }

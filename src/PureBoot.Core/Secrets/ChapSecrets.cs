@@ -1,3 +1,4 @@
+using PureBoot.Core.Validation;
 using System.Security.Cryptography;
 
 namespace PureBoot.Core.Secrets;
@@ -18,16 +19,16 @@ public static class ChapSecrets
     public static bool IsAllowedChar(char c) =>
         c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '+' or '~' or '-';
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="parameterName"/> unless the secret is
+    /// <summary>Throws <see cref="ValidationException"/> (an ArgumentException) naming <paramref name="parameterName"/> unless the secret is
     /// 12 to 16 characters of [A-Za-z0-9._+~-].</summary>
     public static void Validate(string? secret, string parameterName)
     {
         if (string.IsNullOrEmpty(secret))
-            throw new ArgumentException(
-                $"{parameterName} is empty: a CHAP secret must be {MinLength} to {MaxLength} characters ({AllowedDescription})", parameterName);
+            throw new ValidationException(parameterName,
+                $"Parameter '{parameterName}': the secret is empty: a CHAP secret must be {MinLength} to {MaxLength} characters ({AllowedDescription})");
         if (secret.Length < MinLength || secret.Length > MaxLength)
-            throw new ArgumentException(
-                $"{parameterName} is {secret.Length} characters long: a CHAP secret must be {MinLength} to {MaxLength} characters ({AllowedDescription})", parameterName);
+            throw new ValidationException(parameterName,
+                $"Parameter '{parameterName}': the secret is {secret.Length} characters long: a CHAP secret must be {MinLength} to {MaxLength} characters ({AllowedDescription})");
         for (var i = 0; i < secret.Length; i++)
         {
             var c = secret[i];
@@ -35,8 +36,8 @@ public static class ChapSecrets
             var kind = c > 127 ? "a non-ASCII character (look-alike letters from other alphabets are not allowed)"
                 : char.IsWhiteSpace(c) || char.IsControl(c) ? "a space or control character"
                 : "a character that is not allowed";
-            throw new ArgumentException(
-                $"{parameterName} has {kind} at position {i + 1}: a CHAP secret may contain only {AllowedDescription}", parameterName);
+            throw new ValidationException(parameterName,
+                $"Parameter '{parameterName}': the secret has {kind} at position {i + 1}: a CHAP secret may contain only {AllowedDescription}");
         }
     }
 }

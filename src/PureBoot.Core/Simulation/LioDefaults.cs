@@ -69,8 +69,7 @@ internal static class LioDefaults
     }
     """;
 
-    // iblock: not yet captured on a real host. The attribute set is the fileio one; the device-derived values
-    // (write cache, unmap) are those of an LV on a disk without discard. See the report's known gaps.
+    // iblock on an LVM logical volume, kernel 6.1 (tests/Unit/Fixtures/targetcli-2.1.53-lab/c1-create.merged.saveconfig.json).
     const string BlockAttributes = """
     {
       "alua_support": 1,
@@ -91,16 +90,16 @@ internal static class LioDefaults
       "enforce_pr_isids": 1,
       "force_pr_aptpl": 0,
       "is_nonrot": 0,
-      "max_unmap_block_desc_count": 0,
-      "max_unmap_lba_count": 0,
-      "max_write_same_len": 65535,
-      "optimal_sectors": 8192,
+      "max_unmap_block_desc_count": 1,
+      "max_unmap_lba_count": 4194303,
+      "max_write_same_len": 4194303,
+      "optimal_sectors": 4294967288,
       "pgr_support": 1,
       "pi_prot_format": 0,
       "pi_prot_type": 0,
       "pi_prot_verify": 0,
       "queue_depth": 128,
-      "unmap_granularity": 0,
+      "unmap_granularity": 1,
       "unmap_granularity_alignment": 0,
       "unmap_zeroes_data": 0
     }

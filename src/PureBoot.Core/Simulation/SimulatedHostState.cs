@@ -96,8 +96,11 @@ public sealed class SimulatedHostState
     public List<SimulatedSession> Sessions { get; set; } = new();
     public List<SimulatedFault> Faults { get; set; } = new();
 
-    /// <summary>The host's IP addresses a portal may bind to; null accepts any valid address.</summary>
-    public List<string>? HostAddresses { get; set; }
+    /// <summary>
+    /// Whether ~/.targetcli/prefs.bin exists. targetcli warns on stdout when it does not (a host where root never ran
+    /// targetcli) and creates it on that first start.
+    /// </summary>
+    public bool TargetcliPrefsFileExists { get; set; } = true;
 
     public int NextSessionId { get; set; } = 1;
     public int Reboots { get; set; }
@@ -111,6 +114,7 @@ public sealed class SimulatedHostState
         foreach (var d in new[] { "/etc", "/etc/rtslib-fb-target", "/dev", "/root", "/tmp", "/var/lib", DefaultStorageDirectory })
             s.AddDirectory(d);
         s.VolumeGroups[DefaultVolumeGroup] = new SimulatedVolumeGroup { SizeBytes = 64L * 1024 * 1024 * 1024 };
+        s.TargetcliPrefsFileExists = false;
         return s;
     }
 

@@ -277,14 +277,14 @@ internal static class SimulatedShell
     static (int, string)? NoVg(SimulatedHostState s, string vg) =>
         s.VolumeGroups.ContainsKey(vg) ? null : (5, $"  Volume group \"{vg}\" not found\n  Cannot process volume group {vg}");
 
-    /// <summary>LVM's display of a size: two decimals, "&lt;" when it had to round down.</summary>
+    /// <summary>LVM's display of a size: two decimals rounded up, marked "&lt;" when inexact (e.g. "&lt;1.82 TiB").</summary>
     internal static string LvmSize(long bytes)
     {
         string[] units = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
         double v = bytes; int u = 0;
         while (v >= 1024 && u < units.Length - 1) { v /= 1024; u++; }
-        var rounded = Math.Floor(v * 100) / 100;
-        var prefix = rounded < v ? "<" : "";
+        var rounded = Math.Ceiling(v * 100) / 100;
+        var prefix = rounded > v ? "<" : "";
         return prefix + rounded.ToString("0.00", CultureInfo.InvariantCulture) + " " + units[u];
     }
 

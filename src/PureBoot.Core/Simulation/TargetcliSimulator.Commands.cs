@@ -602,14 +602,14 @@ public sealed partial class TargetcliSimulator
     }
 
     /// <summary>
-    /// Whether the kernel can add this network portal: a valid address of this host, and no wildcard/specific
-    /// clash on the same port with a portal already listening (bind gives EADDRINUSE; the same address and port
-    /// in another target is shared).
+    /// Whether the kernel can add this network portal: a valid address (any: LIO binds with IP_FREEBIND, so an
+    /// address the host does not have is accepted, as the lab capture shows for 192.0.2.1), and no
+    /// wildcard/specific clash on the same port with a portal already listening (bind gives EADDRINUSE; the same
+    /// address and port in another target is shared).
     /// </summary>
     bool CanBind(string canonicalIp, long port)
     {
         if (port < 0 || port > 65535 || !ValidPortalIp(canonicalIp)) return false;
-        if (!IsWildcard(canonicalIp) && _s.HostAddresses is { } addrs && !addrs.Contains(canonicalIp.Trim('[', ']'))) return false;
         foreach (var t in Targets())
             foreach (var tpg in Arr(t, "tpgs").OfType<JsonObject>())
                 foreach (var p in Arr(tpg, "portals").OfType<JsonObject>())

@@ -44,6 +44,7 @@ public sealed partial class TargetcliSimulator
         Reset();
         _s.TargetcliStarts++;
         int exitCode = 0;
+        PrefsFileCheck();
         Display("targetcli shell version " + LioDefaults.TargetcliVersion + "\n"
                 + "Copyright 2011-2013 by Datera, Inc and others.\n"
                 + "For help on commands, type 'help'.\n");
@@ -82,10 +83,19 @@ public sealed partial class TargetcliSimulator
         Reset();
         _s.TargetcliStarts++;
         int exitCode = 0;
+        PrefsFileCheck();
         try { RunCmdline(PyStrip(commandLine)); }
         catch (TcError e) { Err(e.Message + "\n"); exitCode = 1; }
         catch (TcCrash c) { Err(c.Message + "\n"); exitCode = 1; }
         return Result(exitCode);
+    }
+
+    /// <summary>configshell loads ~/.targetcli/prefs.bin before its console is set up, so the warning is uncoloured.</summary>
+    void PrefsFileCheck()
+    {
+        if (_s.TargetcliPrefsFileExists) return;
+        Out("Warning: Could not load preferences file /root/.targetcli/prefs.bin.\n");
+        _s.TargetcliPrefsFileExists = true;
     }
 
     void Reset()

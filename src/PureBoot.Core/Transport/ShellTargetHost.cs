@@ -405,6 +405,6 @@ internal sealed class ShellTargetHostSession : ITargetHostSession
                 try { await _process.WaitForExitAsync(cts.Token); } catch { try { _process.Kill(true); } catch { } }
             }
         }
-        finally { _process.Dispose(); }
+        finally { _process.Dispose(); _process = null; }
     }
 }

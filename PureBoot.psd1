@@ -1,0 +1,57 @@
+#
+# Module manifest for PureBoot: provisions iSCSI boot LUNs on Linux LIO targets.
+# Build the importable folder with ./build.ps1 (or the LayoutModule MSBuild target); it lands in out/PureBoot/.
+#
+@{
+    RootModule             = 'PureBoot.dll'
+    ModuleVersion          = '0.1.0'
+    CompatiblePSEditions   = @('Core')
+    GUID                   = 'ab1ca2b6-960f-4d82-8e0f-dcc87a9050c3'
+    Author                 = 'PureBoot contributors'
+    CompanyName            = 'PureBoot contributors'
+    Copyright              = '(c) PureBoot contributors. All rights reserved.'
+    Description            = 'Provisions iSCSI boot LUNs for diskless machines on Linux LIO targets (targetcli) over SSH: an inventory of backends, nodes and LUNs, batched changes with one targetcli start per batch, CHAP secrets sealed at rest, drift checks and an audit log.'
+    PowerShellVersion      = '7.4'
+    FormatsToProcess       = @('PureBoot.Format.ps1xml')
+
+    # Every cmdlet, listed explicitly (no wildcards), so command discovery does not have to load the assembly.
+    CmdletsToExport        = @(
+        'New-IscsiBackend'
+        'Get-IscsiBackend'
+        'Set-IscsiBackend'
+        'Remove-IscsiBackend'
+        'Test-IscsiBackend'
+        'New-IscsiNode'
+        'Get-IscsiNode'
+        'Remove-IscsiNode'
+        'New-IscsiLun'
+        'Get-IscsiLun'
+        'Set-IscsiLun'
+        'Resize-IscsiLun'
+        'Remove-IscsiLun'
+        'Set-IscsiLunAssignment'
+        'Remove-IscsiLunAssignment'
+        'Get-IscsiTargetStatus'
+        'Get-IscsiLunChapCredential'
+        'Get-PureBootAuditLog'
+    )
+    FunctionsToExport      = @()
+    VariablesToExport      = @()
+    AliasesToExport        = @()
+
+    PrivateData            = @{
+        PSData = @{
+            Tags         = @('iSCSI', 'LIO', 'targetcli', 'SAN', 'BootFromSAN', 'iPXE', 'Diskless', 'Storage', 'Linux', 'PSEdition_Core')
+            ProjectUri   = 'https://github.com/pureboot/pureboot'
+            LicenseUri   = 'https://github.com/pureboot/pureboot/blob/main/LICENSE'
+            ReleaseNotes = @'
+0.1.0
+- First release: New/Get/Set/Remove/Test-IscsiBackend, New/Get/Remove-IscsiNode, New/Get/Set/Resize/Remove-IscsiLun,
+  Set/Remove-IscsiLunAssignment, Get-IscsiTargetStatus, Get-IscsiLunChapCredential, Get-PureBootAuditLog.
+- LUN changes are sent in batches of up to 250 items: one targetcli start per backend per batch.
+- CHAP secrets are accepted only as PSCredential and read back only with Get-IscsiLunChapCredential.
+- Backends: Local, Ssh (OpenSSH client) and Simulated (for tests and demos).
+'@
+        }
+    }
+}
