@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Management.Automation;
+using System.Runtime.ExceptionServices;
 using PureBoot.Core.Inventory;
 using PureBoot.Core.Operations;
 
@@ -39,7 +40,7 @@ public abstract class PureBootCmdlet : PSCmdlet
             {
                 _engine = EngineCache.Get(ResolveDatabasePath());
             }
-            catch (Exception e) when (e is not PipelineStoppedException)
+            catch (Exception e) when (IsReportable(e))
             {
                 ThrowTerminatingError(PureBootErrors.FromException(e, Database));
             }
@@ -145,7 +146,7 @@ public abstract class PureBootCmdlet : PSCmdlet
     /// <summary>Writes a non-terminating error for a caught exception (the other items go on).</summary>
     protected void WriteFailure(Exception e, object? target)
     {
-        if (e is PipelineStoppedException) throw e;
+        if (!IsReportable(e)) ExceptionDispatchInfo.Capture(e).Throw();
         if (e is OperationCanceledException && _stopping.IsCancellationRequested) throw new PipelineStoppedException();
         WriteError(PureBootErrors.FromException(e, target, ParameterNames));
     }
@@ -153,7 +154,7 @@ public abstract class PureBootCmdlet : PSCmdlet
     /// <summary>Ends the command with a terminating error for a caught exception.</summary>
     protected void ThrowFailure(Exception e, object? target)
     {
-        if (e is PipelineStoppedException) throw e;
+        if (!IsReportable(e)) ExceptionDispatchInfo.Capture(e).Throw();
         if (e is OperationCanceledException && _stopping.IsCancellationRequested) throw new PipelineStoppedException();
         ThrowTerminatingError(PureBootErrors.FromException(e, target, ParameterNames));
     }
@@ -172,6 +173,9 @@ public abstract class PureBootCmdlet : PSCmdlet
 
     protected bool IsBound(string parameterName) => MyInvocation.BoundParameters.ContainsKey(parameterName);
 
-    /// <summary>True for the exceptions a cmdlet reports as errors; flow control (Ctrl+C) passes through.</summary>
-    protected static bool IsReportable(Exception e) => e is not (PipelineStoppedException or FlowControlException);
+    /// <summary>
+    /// True for the exceptions a cmdlet reports as errors. PowerShell's own (RuntimeException: a stopped pipeline,
+    /// -ErrorAction Stop, a downstream command's terminating error) and flow control pass through untouched.
+    /// </summary>
+    protected static bool IsReportable(Exception e) => e is not (RuntimeException or FlowControlException);
 }

@@ -169,3 +169,18 @@ public static class Initiator
         return lba is not null && bs is not null ? (lba + 1) * bs : null;
     }
 }
+
+public static class DataPath
+{
+    /// <summary>Runs one qemu-io command through its libiscsi driver as the given initiator; CHAP secret via a qemu secret object.</summary>
+    public static (bool Ok, string Out) QemuIo(Lab lab, string initiatorIqn, string target, int lun, string? user, string? secret, string command)
+    {
+        var opts = $"driver=iscsi,transport=tcp,portal={lab.Host}:{lab.IscsiPort},target={target},lun={lun},initiator-name={initiatorIqn}";
+        var args = new List<string> { "60", "qemu-io" };
+        if (user is not null) { opts += $",user={user},password-secret=s0"; args.AddRange(new[] { "--object", $"secret,id=s0,data={secret}" }); }
+        args.AddRange(new[] { "--image-opts", opts, "-c", command });
+        var (code, o) = Lab.RunHost("timeout", args.ToArray());
+        var ok = code == 0 && !o.Contains("failed", StringComparison.OrdinalIgnoreCase) && !o.Contains("error", StringComparison.OrdinalIgnoreCase);
+        return (ok, o);
+    }
+}

@@ -102,6 +102,12 @@ public sealed class SimulatedHostState
     /// </summary>
     public bool TargetcliPrefsFileExists { get; set; } = true;
 
+    /// <summary>
+    /// Whether the D-Bus system bus runs. targetcli 2.1.53 probes tcmu-runner over D-Bus at every start: without
+    /// the bus it prints "g-io-error-quark: Could not connect: ..." and exits 255 (fixture README).
+    /// </summary>
+    public bool DbusRunning { get; set; } = true;
+
     public int NextSessionId { get; set; } = 1;
     public int Reboots { get; set; }
     /// <summary>targetcli processes started on this host over its life.</summary>
@@ -307,8 +313,22 @@ public sealed class SimulatedHostState
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
-    public static SimulatedHostState FromJson(string json) =>
-        JsonSerializer.Deserialize<SimulatedHostState>(json, JsonOptions) ?? throw new FormatException("The simulated host state is empty.");
+    public static SimulatedHostState FromJson(string json)
+    {
+        var s = JsonSerializer.Deserialize<SimulatedHostState>(json, JsonOptions) ?? throw new FormatException("The simulated host state is empty.");
+        // the serializer rebuilds sorted dictionaries with the default (culture) comparer: keep paths ordinal
+        s.Files = new SortedDictionary<string, SimulatedFile>(s.Files ?? new(), StringComparer.Ordinal);
+        s.VolumeGroups = new SortedDictionary<string, SimulatedVolumeGroup>(s.VolumeGroups ?? new(), StringComparer.Ordinal);
+        foreach (var vg in s.VolumeGroups.Values)
+            vg.LogicalVolumes = new SortedDictionary<string, SimulatedLogicalVolume>(vg.LogicalVolumes ?? new(), StringComparer.Ordinal);
+        s.TargetcliPrefs = new SortedDictionary<string, JsonNode?>(s.TargetcliPrefs ?? new(), StringComparer.Ordinal);
+        s.OtherSavedFiles = new SortedDictionary<string, string>(s.OtherSavedFiles ?? new(), StringComparer.Ordinal);
+        s.Live ??= LioDefaults.EmptyConfig();
+        s.Directories ??= new();
+        s.Sessions ??= new();
+        s.Faults ??= new();
+        return s;
+    }
 
     /// <summary>Reads a state file; a missing file is a new default host.</summary>
     public static SimulatedHostState Load(string path) =>

@@ -58,7 +58,9 @@ public static class SimulatedInitiator
                 if (mp != (mutualSecret ?? "")) return new(false, false, "Target authentication failed");
             }
         }
-        else if (required || !authMethods.Contains("None"))
+        // Seen on kernel 6.1: an ACL's own authentication attribute (0 or 1) overrides the TPG's in both
+        // directions, whatever AuthMethod the TPG advertises; -1 inherits the TPG's.
+        else if (required)
             return new(false, false, "Authentication failure(513)");
 
         int? sid = null;

@@ -114,7 +114,9 @@ public sealed class SimulatedTargetHost : ITargetHostSession
         if (request.IncludeSessions)
         {
             _targetcliStarts++;
+            PrivateHome();
             var r = new TargetcliSimulator(State).RunCommandLine("sessions detail");
+            if (r.ExitCode != 0) throw TargetcliFailure(r.Merged, r.ExitCode);
             sessions = r.Merged.TrimEnd('\n');
         }
         return Task.FromResult(new HostSnapshot
@@ -180,15 +182,10 @@ public sealed class SimulatedTargetHost : ITargetHostSession
         all.Add("saveconfig");
         all.Add("exit");
         foreach (var l in lines) _options.Log?.Invoke($"[{Backend.Name}] targetcli> {l.Redacted}");
+        PrivateHome();
         var run = new TargetcliSimulator(State).Run(all);
         _targetcliStarts++;
-        if (run.ExitCode != 0)
-        {
-            var text = Redaction.RedactText(run.Merged.Trim());
-            var last = text.Split('\n').LastOrDefault(x => x.Trim().Length > 0)?.Trim() ?? "";
-            throw new TargetHostException(Backend.Endpoint, TargetHostFailure.TargetcliFailed,
-                $"targetcli on backend '{Backend.Name}' ({Backend.Endpoint}) failed (exit {run.ExitCode}): {last}");
-        }
+        if (run.ExitCode != 0) throw TargetcliFailure(run.Merged, run.ExitCode);
         var (banner, chunks) = TargetcliText.SplitByPrompt(run.Merged, all.Count);
         var results = lines.Select((l, i) => new TargetcliLineResult(l, chunks[i + 1])).ToList();
         var other = banner + "\n" + chunks[0] + "\n" + string.Join("\n", chunks.Skip(lines.Count + 1));
@@ -201,6 +198,28 @@ public sealed class SimulatedTargetHost : ITargetHostSession
             Elapsed = sw.Elapsed,
             OtherOutput = Redaction.RedactText(other.Trim()),
         });
+    }
+
+    /// <summary>
+    /// The shell transport runs targetcli with HOME in its private temp dir, so every run starts from default
+    /// prefs and leaves none behind: model that, not a root shell's persistent ~/.targetcli.
+    /// </summary>
+    void PrivateHome()
+    {
+        State.TargetcliPrefs.Clear();
+        State.TargetcliPrefsFileExists = false;
+    }
+
+    /// <summary>The shell transport's reading of a failed targetcli start.</summary>
+    TargetHostException TargetcliFailure(string output, int code)
+    {
+        var text = Redaction.RedactText(output.Trim());
+        var last = text.Split('\n').LastOrDefault(x => x.Trim().Length > 0)?.Trim() ?? "";
+        if (text.Contains("g-io-error-quark") || text.Contains("Could not connect"))
+            return new(Backend.Endpoint, TargetHostFailure.DbusUnavailable,
+                $"targetcli on backend '{Backend.Name}' ({Backend.Endpoint}) cannot reach the D-Bus system bus (exit {code}): start dbus on the target host. targetcli said: {last}");
+        return new(Backend.Endpoint, TargetHostFailure.TargetcliFailed,
+            $"targetcli on backend '{Backend.Name}' ({Backend.Endpoint}) failed (exit {code}): {last}");
     }
 
     public async ValueTask DisposeAsync()

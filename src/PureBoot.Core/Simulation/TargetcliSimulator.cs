@@ -45,6 +45,7 @@ public sealed partial class TargetcliSimulator
         _s.TargetcliStarts++;
         int exitCode = 0;
         PrefsFileCheck();
+        if (!_s.DbusRunning) return DbusFailure();
         Display("targetcli shell version " + LioDefaults.TargetcliVersion + "\n"
                 + "Copyright 2011-2013 by Datera, Inc and others.\n"
                 + "For help on commands, type 'help'.\n");
@@ -84,10 +85,18 @@ public sealed partial class TargetcliSimulator
         _s.TargetcliStarts++;
         int exitCode = 0;
         PrefsFileCheck();
+        if (!_s.DbusRunning) return DbusFailure();
         try { RunCmdline(PyStrip(commandLine)); }
         catch (TcError e) { Err(e.Message + "\n"); exitCode = 1; }
         catch (TcCrash c) { Err(c.Message + "\n"); exitCode = 1; }
         return Result(exitCode);
+    }
+
+    /// <summary>UIRoot.refresh() fails probing tcmu-runner over D-Bus; targetcli prints the error and exits -1 (255).</summary>
+    TargetcliRunResult DbusFailure()
+    {
+        Display("g-io-error-quark: Could not connect: No such file or directory (39)");
+        return Result(255);
     }
 
     /// <summary>configshell loads ~/.targetcli/prefs.bin before its console is set up, so the warning is uncoloured.</summary>

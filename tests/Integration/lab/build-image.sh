@@ -32,7 +32,7 @@ GUEST_HOSTNAME=pureboot-lab
 PACKAGES=(
   linux-image-amd64 systemd-sysv targetcli-fb python3-rtslib-fb dbus
   openssh-server sudo lvm2 ifupdown isc-dhcp-client kmod udev iproute2
-  initramfs-tools procps util-linux less
+  initramfs-tools procps util-linux less e2fsprogs
 )
 HOST_PACKAGES=(debootstrap qemu-system-x86 qemu-utils e2fsprogs openssh-client libiscsi-bin ipxe-qemu socat)
 
@@ -267,7 +267,7 @@ in_chroot apt-get clean
 rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/tmp/* "$ROOTFS"/var/log/*.log
 rm -f "$ROOTFS/usr/sbin/policy-rc.d"
 dpkg-query --admindir="$ROOTFS/var/lib/dpkg" -W -f='${Package} ${Version}\n' >"$OUT/packages.txt"
-grep -E '^(targetcli-fb|python3-rtslib-fb|python3-configshell-fb|linux-image-[0-9]|openssh-server|lvm2|systemd) ' "$OUT/packages.txt" | sed 's/^/  /'
+grep -E '^(targetcli-fb|python3-rtslib-fb|python3-configshell-fb|linux-image-[0-9][^ ]*|openssh-server|lvm2|systemd) ' "$OUT/packages.txt" | sed 's/^/  /'
 
 for ((i=${#MOUNTS[@]}-1; i>=0; i--)); do umount "${MOUNTS[$i]}"; done
 MOUNTS=()

@@ -99,7 +99,23 @@ public sealed class SimulatedTargetHostTests : IDisposable
             Assert.NotNull(snap.Live.FindTarget("iqn.2026-01.local.pureboot:sim1"));
             Assert.NotNull(s.State.Saved);
             Assert.Equal(1, s.State.TargetcliStarts);
+            // as on a real host, the wrapper's "set global auto_save_on_exit=false" stays in targetcli's prefs
+            Assert.False(s.State.TargetcliPrefs["auto_save_on_exit"]!.GetValue<bool>());
         }
+    }
+
+    [Fact]
+    public async Task WithoutDbus_EveryTargetcliStartFails_AsDbusUnavailable()
+    {
+        Seed(s => s.DbusRunning = false);
+        await using var s = await SimulatedTargetHost.OpenAsync(FileBackend(), Fast);
+        var e = await Assert.ThrowsAsync<TargetHostException>(() => s.RunTargetcliAsync(new[] { L("t", "ls") }));
+        Assert.Equal(TargetHostFailure.DbusUnavailable, e.Failure);
+        Assert.Contains("exit 255", e.Message);
+        e = await Assert.ThrowsAsync<TargetHostException>(() => s.SnapshotAsync(new SnapshotRequest(IncludeSessions: true)));
+        Assert.Equal(TargetHostFailure.DbusUnavailable, e.Failure);
+        // rtslib alone (the live dump) does not need D-Bus
+        Assert.Empty((await s.SnapshotAsync(new SnapshotRequest())).Live.Targets);
     }
 
     [Fact]
