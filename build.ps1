@@ -76,7 +76,7 @@ if (-not $pwsh) {
     Write-Host 'Pester skipped: pwsh not found'
     return
 }
-$pester = & $pwsh.Source -NoProfile -NonInteractive -Command "(Get-Module -ListAvailable Pester | Where-Object Version -ge '5.0.0' | Sort-Object Version -Descending | Select-Object -First 1).Version.ToString()"
+$pester = & $pwsh.Source -NoProfile -NonInteractive -Command "Get-Module -ListAvailable Pester | Where-Object Version -ge '5.0.0' | Sort-Object Version -Descending | Select-Object -First 1 | ForEach-Object { `$_.Version.ToString() }"
 if (-not $pester) {
     Write-Host 'Pester skipped: Pester 5 not found (Install-Module Pester -MinimumVersion 5.0 -Scope CurrentUser)'
     return

@@ -94,12 +94,20 @@ public abstract class PureBootCmdlet : PSCmdlet
         });
         try
         {
+            var wake = new[] { ((IAsyncResult)task).AsyncWaitHandle, sink.Signal };
             while (!task.IsCompleted)
             {
-                sink.Signal.WaitOne(100);
+                WaitHandle.WaitAny(wake, 250);   // the call finished, or it reported something
                 Drain(sink, activity);
             }
             Drain(sink, activity);
+        }
+        catch when (!task.IsCompleted)
+        {
+            // Writing failed (the pipeline is stopping): let the cancelled call finish its session first, so the
+            // target's lock and the inventory rows are settled before the prompt comes back.
+            try { _stopping.Cancel(); task.Wait(TimeSpan.FromSeconds(60)); } catch (Exception) { /* reported by the caller's exception */ }
+            throw;
         }
         finally
         {

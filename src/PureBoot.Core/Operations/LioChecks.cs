@@ -63,7 +63,8 @@ internal static class LioChecks
         var m = acl.MappedLuns.FirstOrDefault(x => x.Index == mappedIndex);
         if (m is null || m.TpgLun != lun.TpgLunIndex) return $"ACL {initiator} has no mapped LUN {mappedIndex} for LUN {lun.TpgLunIndex}";
         if (m.WriteProtect) return $"mapped LUN {mappedIndex} of ACL {initiator} is write-protected";
-        var auth = acl.Attribute("authentication");
+        // -1 means the ACL inherits the TPG's setting (the kernel resolves it the same way).
+        var auth = acl.Attribute("authentication") is "-1" or null ? tpg!.Attribute("authentication") : acl.Attribute("authentication");
         if (lun.ChapEnabled)
         {
             if (auth != "1") return $"ACL {initiator} does not require CHAP (authentication={auth})";

@@ -14,6 +14,8 @@ public sealed partial class PureBootEngine
 {
     // ================================================================ remove
 
+    internal const string RemoveKeepingFile = "remove:keep-file";
+
     public async Task<IReadOnlyList<LunOutcome>> RemoveLunsAsync(IReadOnlyList<LunRemoveRequest> requests, CancellationToken ct = default)
     {
         var outcomes = new List<LunOutcome>();
@@ -48,7 +50,7 @@ public sealed partial class PureBootEngine
         var live = (await s.SnapshotAsync(new SnapshotRequest(), ct)).Live;
         var plugin = LioChecks.Plugin(b);
         var ws = items.Select(i => i.W).ToList();
-        foreach (var w in ws) { w.Row.Status = LunStatus.Deleting; w.Row.PendingOperation = "remove"; }
+        foreach (var (_, w, r) in items) { w.Row.Status = LunStatus.Deleting; w.Row.PendingOperation = r.KeepBackingFile ? RemoveKeepingFile : "remove"; }
         CommitRows(ws, null, null);
 
         var lines = UnmapLines(live, ws.Select(w => (w.Row, w.Key)).ToList());
@@ -57,9 +59,9 @@ public sealed partial class PureBootEngine
         {
             var lun = w.Row;
             if (lun.TargetIqn is null) continue;
-            if (b.Mode == TargetMode.PerLun)
+            if (b.Mode == TargetMode.PerLun && live.FindTarget(lun.TargetIqn)?.Tpg1 is { } ptpg && ptpg.Luns.All(l => l.Index == lun.TpgLunIndex))
             {
-                if (live.FindTarget(lun.TargetIqn) is not null) lines.Add(new(w.Key, DeleteTarget(lun.TargetIqn)));
+                lines.Add(new(w.Key, DeleteTarget(lun.TargetIqn)));   // the LUN's own target: nothing else lives there
             }
             else if (lun.TpgLunIndex is { } idx && live.FindTarget(lun.TargetIqn)?.Tpg1?.FindLun(idx) is { } l && l.StorageObject == $"/backstores/{plugin}/{lun.StorageObjectName}")
                 lines.Add(new(w.Key, DeleteLun(lun.TargetIqn, idx)));
@@ -83,8 +85,8 @@ public sealed partial class PureBootEngine
             var lun = w.Row;
             var left = new List<string>();
             if (lun.StorageObjectName is not null && deletingSo.Contains(lun.StorageObjectName) && saved.FindStorageObject(plugin, lun.StorageObjectName) is not null) left.Add($"storage object {plugin}/{lun.StorageObjectName}");
-            if (b.Mode == TargetMode.PerLun && lun.TargetIqn is not null && saved.FindTarget(lun.TargetIqn) is not null) left.Add($"target {lun.TargetIqn}");
-            if (b.Mode == TargetMode.Shared && lun.TpgLunIndex is { } i && saved.FindTarget(lun.TargetIqn ?? "")?.Tpg1?.FindLun(i) is { } l && l.StorageObject.EndsWith("/" + lun.StorageObjectName)) left.Add($"LUN {i} of {lun.TargetIqn}");
+            if (b.Mode == TargetMode.PerLun && lun.TargetIqn is not null && saved.FindTarget(lun.TargetIqn)?.Tpg1 is { } st && st.Luns.All(l => l.Index == lun.TpgLunIndex)) left.Add($"target {lun.TargetIqn}");
+            if (lun.TpgLunIndex is { } i && saved.FindTarget(lun.TargetIqn ?? "")?.Tpg1?.FindLun(i) is { } l && l.StorageObject.EndsWith("/" + lun.StorageObjectName)) left.Add($"LUN {i} of {lun.TargetIqn}");
             left.AddRange(LioChecks.OtherInitiatorsSeeing(saved, lun, null).Select(a => $"mapping for {a}"));
             if (left.Count > 0) { w.Outcome.Fail(FailureKind.TargetRejected, $"could not remove {string.Join(", ", left)}"); continue; }
             if (r.KeepBackingFile || lun.BackingPath is null || w.Outcome.Warnings.Count > 0) continue;

@@ -19,6 +19,23 @@ public sealed class RecordingConnector : ITargetHostConnector
     public List<HostStep> Steps { get; } = new();
     /// <summary>Set to make the next RunTargetcliAsync fail as if the connection dropped.</summary>
     public bool DropOnTargetcli;
+    /// <summary>Crash injection: the Nth host call (snapshot, steps or targetcli, counted from 1) fails, before or after it ran.</summary>
+    public int? FailAtCall;
+    public bool FailAfterCall;
+    int _calls;
+
+    async Task<T> Call<T>(Backend b, Func<Task<T>> run)
+    {
+        var n = Interlocked.Increment(ref _calls);
+        var crash = FailAtCall == n;
+        if (crash && !FailAfterCall) throw Dropped(b);
+        var r = await run();
+        if (crash) throw Dropped(b);
+        return r;
+    }
+
+    static TargetHostException Dropped(Backend b) => new(b.Endpoint, TargetHostFailure.Unreachable, $"Cannot reach backend '{b.Name}': connection reset (injected)");
+    public void ResetCalls() { _calls = 0; FailAtCall = null; }
 
     public async Task<ITargetHostSession> OpenAsync(Backend backend, CancellationToken ct = default)
     {
@@ -31,17 +48,17 @@ public sealed class RecordingConnector : ITargetHostConnector
         public Backend Backend => inner.Backend;
         public int TargetcliStarts => inner.TargetcliStarts;
         public int Exchanges => inner.Exchanges;
-        public Task<HostSnapshot> SnapshotAsync(SnapshotRequest r, CancellationToken ct = default) => inner.SnapshotAsync(r, ct);
+        public Task<HostSnapshot> SnapshotAsync(SnapshotRequest r, CancellationToken ct = default) => owner.Call(Backend, () => inner.SnapshotAsync(r, ct));
         public Task<IReadOnlyList<StepResult>> RunStepsAsync(IReadOnlyList<HostStep> steps, CancellationToken ct = default)
         {
             lock (owner) owner.Steps.AddRange(steps);
-            return inner.RunStepsAsync(steps, ct);
+            return owner.Call(Backend, () => inner.RunStepsAsync(steps, ct));
         }
         public Task<TargetcliRun> RunTargetcliAsync(IReadOnlyList<TargetcliLine> lines, CancellationToken ct = default)
         {
             if (owner.DropOnTargetcli) throw new TargetHostException(Backend.Endpoint, TargetHostFailure.Unreachable, $"Cannot reach backend '{Backend.Name}': connection reset");
             lock (owner) { owner.Lines.AddRange(lines.Select(l => l.Text)); owner.TargetcliStarts++; }
-            return inner.RunTargetcliAsync(lines, ct);
+            return owner.Call(Backend, () => inner.RunTargetcliAsync(lines, ct));
         }
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }

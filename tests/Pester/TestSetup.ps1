@@ -1,0 +1,53 @@
+# Shared set-up for the PureBoot Pester suite (dot-source it in BeforeAll).
+# Each test file gets its own inventory (PUREBOOT_DB), its own secret key (PUREBOOT_SECRET_KEY) and its own
+# simulated storage host, in a temporary folder removed afterwards. The module under test is the laid-out folder
+# built by ./build.ps1 (out/PureBoot), or $env:PUREBOOT_MODULE_PATH.
+
+function Get-PureBootModulePath {
+    if ($env:PUREBOOT_MODULE_PATH) { return $env:PUREBOOT_MODULE_PATH }
+    $path = Join-Path $PSScriptRoot '../../out/PureBoot/PureBoot.psd1'
+    if (-not (Test-Path $path)) { throw "The module is not built: run ./build.ps1 first ($path is missing)." }
+    (Resolve-Path $path).Path
+}
+
+function New-PureBootTestContext {
+    $dir = Join-Path ([System.IO.Path]::GetTempPath()) ('pureboot-pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+    New-Item -ItemType Directory -Path $dir | Out-Null
+    $saved = @{ Db = $env:PUREBOOT_DB; Key = $env:PUREBOOT_SECRET_KEY }
+    $env:PUREBOOT_DB = Join-Path $dir 'pureboot.db'
+    $key = [byte[]]::new(32)
+    [System.Security.Cryptography.RandomNumberGenerator]::Fill($key)
+    $env:PUREBOOT_SECRET_KEY = [Convert]::ToBase64String($key)
+    Import-Module (Get-PureBootModulePath) -Force -ErrorAction Stop
+    [pscustomobject]@{
+        Dir   = $dir
+        Db    = $env:PUREBOOT_DB
+        State = Join-Path $dir 'sim1.json'
+        Saved = $saved
+    }
+}
+
+function Remove-PureBootTestContext {
+    param($Context)
+    if (-not $Context) { return }
+    Remove-Module PureBoot -ErrorAction SilentlyContinue   # closes the inventory
+    $env:PUREBOOT_DB = $Context.Saved.Db
+    $env:PUREBOOT_SECRET_KEY = $Context.Saved.Key
+    Remove-Item -Recurse -Force $Context.Dir -ErrorAction SilentlyContinue
+}
+
+# Makes the simulated host fail the targetcli lines matching a regular expression, once.
+function Add-SimulatedFault {
+    param([string] $StatePath, [string] $Pattern, [string] $Message = 'injected by the test')
+    $text = Get-Content -Raw $StatePath
+    $fault = @{ pattern = $Pattern; message = $Message; times = 1; hits = 0 } | ConvertTo-Json -Compress
+    if ($text -notmatch '"faults": \[\]') { throw "The simulated state has faults already; the test expects none." }
+    $text = $text -replace '"faults": \[\]', ('"faults": [' + $fault.Replace('$', '$$') + ']')
+    Set-Content -Path $StatePath -Value $text -NoNewline
+}
+
+function Get-StateHash {
+    param([string] $StatePath)
+    if (-not (Test-Path $StatePath)) { return '<none>' }
+    (Get-FileHash -Algorithm SHA256 -Path $StatePath).Hash
+}
