@@ -191,7 +191,7 @@ public class LabTests(ITestOutputHelper output)
                 else ctx.Engine.AddBackend(new BackendSpec { Name = backend, Transport = TransportKind.Simulated, SimulationStatePath = Path.Combine(ctx.Dir, "sim.json"), IqnPrefix = ctx.IqnPrefix, StoragePath = ctx.StorageDir });
                 var p = backend + "-";
                 ctx.Engine.AddNode(p + "a", transport == TransportKind.Ssh ? "52:54:00:30:00:01" : "52:54:00:30:00:02",
-                    initiatorIqn: $"iqn.2026-01.test.fidelity:{ctx.Id}a");
+                    initiatorIqn: $"iqn.2026-01.test.{ctx.Id}:{p}a");
                 await ctx.Engine.CreateLunsAsync(new[]
                 {
                     new LunCreateRequest { Name = p + "a", SizeBytes = 64L << 20, Backend = backend, ChapUser = "usera", ChapSecret = "Secret.a.123456", MutualChap = true, MutualChapUser = "tgt", MutualChapSecret = "Mutual.a.123456" },
@@ -229,6 +229,6 @@ public class LabTests(ITestOutputHelper output)
             }
         }
         var text = new JsonObject { ["storage_objects"] = new JsonArray(sos.ToArray()), ["targets"] = new JsonArray(ts.ToArray()) }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
-        return text.Replace(dir + "/" + prefix, dir + "/X-").Replace("\"" + prefix, "\"X-");
+        return text.Replace(dir + "/" + prefix, dir + "/X-").Replace("\"" + prefix, "\"X-").Replace(":" + prefix, ":X-");
     }
 }

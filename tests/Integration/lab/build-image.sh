@@ -154,6 +154,11 @@ mnt -t devpts devpts "$ROOTFS/dev/pts"
 
 in_chroot() { LANG=C.UTF-8 LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive chroot "$ROOTFS" "$@"; }
 
+# fstab before the kernel install, so the initramfs fsck hook sees the ext4 root
+cat >"$ROOTFS/etc/fstab" <<'EOF'
+/dev/vda	/	ext4	errors=remount-ro	0	1
+EOF
+
 # initramfs: MODULES=most (Debian default) so virtio + ext4 are in the initrd
 mkdir -p "$ROOTFS/etc/initramfs-tools/conf.d"
 echo 'MODULES=most' >"$ROOTFS/etc/initramfs-tools/conf.d/pureboot-modules"
@@ -170,9 +175,6 @@ cat >"$ROOTFS/etc/hosts" <<EOF
 127.0.0.1	localhost
 127.0.1.1	$GUEST_HOSTNAME
 ::1		localhost ip6-localhost ip6-loopback
-EOF
-cat >"$ROOTFS/etc/fstab" <<'EOF'
-/dev/vda	/	ext4	errors=remount-ro	0	1
 EOF
 cat >"$ROOTFS/etc/network/interfaces" <<'EOF'
 auto lo
@@ -207,7 +209,10 @@ in_chroot systemctl enable ssh.service networking.service dbus.service >/dev/nul
 # serial console login (no password set: root is key-only; getty is for debugging with a password you set yourself)
 in_chroot systemctl enable serial-getty@ttyS0.service >/dev/null 2>&1 || true
 # quicker boots under TCG
-in_chroot systemctl mask systemd-networkd-wait-online.service >/dev/null 2>&1 || true
+for u in systemd-networkd-wait-online.service e2scrub_reap.service e2scrub_all.timer \
+         apt-daily.timer apt-daily-upgrade.timer fstrim.timer man-db.timer; do
+  in_chroot systemctl mask "$u" >/dev/null 2>&1 || true
+done
 mkdir -p "$ROOTFS/etc/systemd/system/networking.service.d"
 cat >"$ROOTFS/etc/systemd/system/networking.service.d/timeout.conf" <<'EOF'
 [Service]
