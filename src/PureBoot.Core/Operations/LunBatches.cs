@@ -149,7 +149,12 @@ public sealed partial class PureBootEngine
         if (b.Storage == StorageKind.FileIO && snap.StorageError is not null) steps.Add(new MakeDirectory(TargetKey, b.StoragePath));
         foreach (var w in ws)
         {
-            if (b.Storage == StorageKind.FileIO && w.Row.SourceImage is not null) steps.Add(new CopyImage(w.Key, w.Row.SourceImage, w.Row.BackingPath!));
+            if (b.Storage == StorageKind.FileIO && w.Row.SourceImage is not null)
+            {
+                steps.Add(new CopyImage(w.Key, w.Row.SourceImage, w.Row.BackingPath!));
+                // A size given with an image grows the clone (the image's partitions stay as they are); never shrinks it.
+                if (w.Row.SizeBytes > 0) steps.Add(new GrowFile(w.Key, w.Row.BackingPath!, w.Row.SizeBytes));
+            }
             if (b.Storage == StorageKind.Block)
             {
                 steps.Add(new CreateLogicalVolume(w.Key, b.StoragePath, w.Row.StorageObjectName!, w.Row.SizeBytes));

@@ -130,6 +130,23 @@ public class LunLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task AGoldenImageCloneCanBeGrownButNotShrunk()
+    {
+        h.AddBackend();
+        h.Mutate(s => { s.AddDirectory("/var/lib/pureboot/luns/golden"); s.AddFile("/var/lib/pureboot/luns/golden/deb12.img", 128L << 20, 4096); });
+        var r = await h.Engine.CreateLunsAsync(new[]
+        {
+            new LunCreateRequest { Name = "big", Backend = "san1", SourceImage = "golden/deb12.img", SizeBytes = 256L << 20 },
+            new LunCreateRequest { Name = "small", Backend = "san1", SourceImage = "golden/deb12.img", SizeBytes = 64L << 20 },
+        });
+        Assert.True(r[0].Succeeded, r[0].Error);
+        Assert.Equal(256L << 20, Saved.FindStorageObject("fileio", "big")!.Size);
+        Assert.False(r[1].Succeeded);
+        Assert.Contains("refusing to shrink", r[1].Error);
+        Assert.False(h.State.FileExists("/var/lib/pureboot/luns/small.img"));   // the copy was cleaned up
+    }
+
+    [Fact]
     public async Task IndexesAndNamesComeFromTheLiveTargetNotTheDatabase()
     {
         var b = h.AddBackend();
