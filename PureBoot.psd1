@@ -32,6 +32,10 @@
         'Set-IscsiLunAssignment'
         'Remove-IscsiLunAssignment'
         'Get-IscsiTargetStatus'
+        'Sync-IscsiTarget'
+        'Import-IscsiTargetConfig'
+        'Restart-IscsiTarget'
+        'Get-IscsiBootScript'
         'Get-IscsiLunChapCredential'
         'Get-PureBootAuditLog'
     )
@@ -48,6 +52,9 @@
 0.1.0
 - First release: New/Get/Set/Remove/Test-IscsiBackend, New/Get/Remove-IscsiNode, New/Get/Set/Resize/Remove-IscsiLun,
   Set/Remove-IscsiLunAssignment, Get-IscsiTargetStatus, Get-IscsiLunChapCredential, Get-PureBootAuditLog.
+- Sync-IscsiTarget converges a target with the inventory (-WhatIf shows the plan and changes nothing);
+  Import-IscsiTargetConfig adopts existing LUNs and ACLs; Restart-IscsiTarget restarts exports so nodes reconnect;
+  Get-IscsiBootScript writes a node's iPXE boot script (a 0600 file: it holds the CHAP secret in plain text).
 - LUN changes are sent in batches of up to 250 items: one targetcli start per backend per batch.
 - CHAP secrets are accepted only as PSCredential and read back only with Get-IscsiLunChapCredential.
 - Backends: Local, Ssh (OpenSSH client) and Simulated (for tests and demos).

@@ -56,7 +56,8 @@ public abstract class PureBootCmdlet : PSCmdlet
         return InventoryPaths.Resolve(string.IsNullOrWhiteSpace(given) ? null : ToFileSystemPath(given!));
     }
 
-    string ToFileSystemPath(string path)
+    /// <summary>A path as the user typed it (PowerShell drive, ~, relative to the current location) as a full file-system path.</summary>
+    protected string ToFileSystemPath(string path)
     {
         try
         {

@@ -30,6 +30,10 @@ public static class PureBootErrorIds
     public const string LunResizeFailed = "PureBoot.LunResizeFailed";
     public const string LunUpdateFailed = "PureBoot.LunUpdateFailed";
     public const string BackendTestFailed = "PureBoot.BackendTestFailed";
+    /// <summary>Sync-IscsiTarget could not converge a LUN (its backing data is gone, its LUN slot is taken, a check failed).</summary>
+    public const string SyncFailed = "PureBoot.SyncFailed";
+    /// <summary>Restart-IscsiTarget could not restart a LUN's export (it is not exported as recorded, or the target refused).</summary>
+    public const string RestartFailed = "PureBoot.RestartFailed";
     /// <summary>Anything else (a bug): the message says what.</summary>
     public const string Unexpected = "PureBoot.Unexpected";
 }

@@ -112,6 +112,10 @@ MOUNTS=()
 cleanup() {
   local rc=$? m
   for ((i=${#MOUNTS[@]}-1; i>=0; i--)); do umount -l "${MOUNTS[$i]}" 2>/dev/null || true; done
+  # anything else still mounted below the build dir (e.g. debootstrap's own /proc), deepest first
+  awk -v w="$WORK/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
   if [[ -d "$WORK" ]]; then
     if mountpoint -q "$ROOTFS/proc" 2>/dev/null || mountpoint -q "$ROOTFS/dev" 2>/dev/null; then
       log "WARNING: mounts remain under $ROOTFS, not deleting $WORK"
@@ -159,9 +163,10 @@ cat >"$ROOTFS/etc/fstab" <<'EOF'
 /dev/vda	/	ext4	errors=remount-ro	0	1
 EOF
 
-# initramfs: MODULES=most (Debian default) so virtio + ext4 are in the initrd
+# initramfs: MODULES=most (Debian default) so virtio + ext4 are in the initrd;
+# FSTYPE=ext4 because the fsck hook cannot probe /dev/vda inside the chroot
 mkdir -p "$ROOTFS/etc/initramfs-tools/conf.d"
-echo 'MODULES=most' >"$ROOTFS/etc/initramfs-tools/conf.d/pureboot-modules"
+printf 'MODULES=most\nFSTYPE=ext4\n' >"$ROOTFS/etc/initramfs-tools/conf.d/pureboot-modules"
 
 log "apt-get install ${PACKAGES[*]}"
 in_chroot apt-get update -qq

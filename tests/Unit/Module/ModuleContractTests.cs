@@ -44,9 +44,13 @@ public class ModuleContractTests
         "New-IscsiLun", "Get-IscsiLun", "Set-IscsiLun", "Resize-IscsiLun", "Remove-IscsiLun",
         "Set-IscsiLunAssignment", "Remove-IscsiLunAssignment",
         "Get-IscsiTargetStatus", "Get-IscsiLunChapCredential", "Get-PureBootAuditLog",
+        "Sync-IscsiTarget", "Import-IscsiTargetConfig", "Restart-IscsiTarget", "Get-IscsiBootScript",
     };
 
     static readonly HashSet<string> ReadOnlyVerbs = new(StringComparer.Ordinal) { "Get", "Test" };
+
+    /// <summary>Get cmdlets that can also write a file (-Path): they offer -WhatIf/-Confirm for that.</summary>
+    static readonly HashSet<string> GetCmdletsThatWriteFiles = new(StringComparer.Ordinal) { "Get-IscsiBootScript" };
 
     [Fact]
     public void TheModuleHasExactlyTheDesignedCmdlets()
@@ -141,6 +145,15 @@ public class ModuleContractTests
         { "Set-IscsiBackend", "Get-IscsiBackend", "PureBoot.Core.Model.Backend" },
         { "Remove-IscsiBackend", "Get-IscsiBackend", "PureBoot.Core.Model.Backend" },
         { "Remove-IscsiNode", "Get-IscsiNode", "PureBoot.Core.Model.Node" },
+        { "Sync-IscsiTarget", "Get-IscsiBackend", "PureBoot.Core.Model.Backend" },
+        { "Sync-IscsiTarget", "Get-IscsiLun", "PureBoot.Core.Model.Lun" },
+        { "Import-IscsiTargetConfig", "Get-IscsiBackend", "PureBoot.Core.Model.Backend" },
+        { "Get-IscsiBootScript", "Get-IscsiNode", "PureBoot.Core.Model.Node" },
+        { "Get-IscsiBootScript", "Get-IscsiLun", "PureBoot.Core.Model.Lun" },
+        { "Get-IscsiBootScript", "Set-IscsiLunAssignment", "PureBoot.Core.Model.Lun" },
+        { "Restart-IscsiTarget", "Get-IscsiLun", "PureBoot.Core.Model.Lun" },
+        { "Restart-IscsiTarget", "Get-IscsiNode", "PureBoot.Core.Model.Node" },
+        { "Restart-IscsiTarget", "Get-IscsiTargetStatus", "PureBoot.Core.Operations.LunTargetStatus" },
     };
 
     [Theory]
@@ -187,6 +200,72 @@ public class ModuleContractTests
     }
 
     [Fact]
+    public void SyncAndImportBindTheBackendOfBackendsAndLuns()
+    {
+        foreach (var name in new[] { "Sync-IscsiTarget", "Import-IscsiTargetConfig" })
+        {
+            var p = M.Cmdlet(name).Parameter("Backend");
+            Assert.True(p.ByPropertyName);
+            Assert.Equal(0, p.Position);
+            Assert.True(p.MandatoryInAnySet);
+            // As for Get-IscsiTargetStatus: a piped LUN's own Name must not bind as a backend.
+            Assert.Equal(new[] { "BackendName", "Name" }, p.Aliases);
+        }
+        Assert.Contains("SupportsWildcardsAttribute", M.Cmdlet("Sync-IscsiTarget").Parameter("Backend").Attributes);
+        Assert.Contains("SupportsWildcardsAttribute", M.Cmdlet("Import-IscsiTargetConfig").Parameter("TargetIqn").Attributes);
+    }
+
+    [Fact]
+    public void BootScriptBindsTheNodeOfNodesAndLuns()
+    {
+        var c = M.Cmdlet("Get-IscsiBootScript");
+        var node = c.Parameter("Node");
+        Assert.True(node.ByPropertyName);
+        Assert.Equal(0, node.Position);
+        // A piped LUN has both Name (its own) and NodeName: NodeName must be found first.
+        Assert.Equal(new[] { "NodeName", "Name" }, node.Aliases);
+        Assert.Equal(typeof(int).FullName, c.Parameter("PortalPort").Type.FullName);
+        Assert.Equal("SwitchParameter", c.Parameter("Force").Type.Name);
+        // Text on the pipeline by default; a BootScriptInfo (never the secret) once written to -Path.
+        Assert.Contains(c.OutputTypes, o => o.Type.FullName == "System.String" && o.Set == c.DefaultParameterSet);
+        var pathSet = c.Parameter("Path").Sets.Single();
+        Assert.True(pathSet.Mandatory);
+        Assert.Contains(c.OutputTypes, o => o.Type == M.CoreType("PureBoot.Core.Operations.BootScriptInfo") && o.Set == pathSet.Set);
+        Assert.Equal(pathSet.Set, c.Parameter("Force").Sets.Single().Set);
+    }
+
+    [Fact]
+    public void RestartTakesLunsOrNodesAndAPipedNodeSelectsTheNodeSet()
+    {
+        var c = M.Cmdlet("Restart-IscsiTarget");
+        var lun = c.Parameter("Lun");
+        var node = c.Parameter("Node");
+        Assert.Equal(c.DefaultParameterSet, lun.Sets.Single().Set);
+        Assert.NotEqual(lun.Sets.Single().Set, node.Sets.Single().Set);
+        Assert.True(lun.ByPropertyName && node.ByPropertyName);
+        Assert.Contains("Name", lun.Aliases);
+        Assert.Contains("Name", node.Aliases);
+        // PowerShell binds pipeline input to the default set first, so a piped Node's Name would land in -Lun.
+        // A Node-typed ValueFromPipeline parameter in the Node set binds first (by type, before any property),
+        // which selects the Node set for a piped Node; a piped Lun is no Node and goes on to -Lun.
+        var byType = c.Parameters.Where(p => p.ByValue).ToList();
+        Assert.Single(byType);
+        Assert.Equal(M.CoreType("PureBoot.Core.Model.Node"), byType[0].Type);
+        Assert.Equal(node.Sets.Single().Set, byType[0].Sets.Single().Set);
+        Assert.False(byType[0].MandatoryInAnySet);
+    }
+
+    [Fact]
+    public void SyncOffersOrphanRemovalAndAReport()
+    {
+        var c = M.Cmdlet("Sync-IscsiTarget");
+        foreach (var s in new[] { "RemoveOrphans", "DeleteOrphanData", "Report" }) Assert.Equal("SwitchParameter", c.Parameter(s).Type.Name);
+        Assert.True(c.Parameter("Report").MandatoryInAnySet);
+        Assert.Contains(c.OutputTypes, o => o.Type == M.CoreType("PureBoot.Core.Operations.SyncAction") && o.Set == c.DefaultParameterSet);
+        Assert.Contains(c.OutputTypes, o => o.Type == M.CoreType("PureBoot.Core.Operations.SyncReport") && o.Set == c.Parameter("Report").Sets.Single().Set);
+    }
+
+    [Fact]
     public void GetCmdletsTakeAWildcardNameAtPositionZero()
     {
         foreach (var name in new[] { "Get-IscsiBackend", "Get-IscsiNode", "Get-IscsiLun" })
@@ -204,10 +283,19 @@ public class ModuleContractTests
     [Fact]
     public void EveryChangeSupportsShouldProcess()
     {
-        foreach (var c in M.Cmdlets.Where(c => !ReadOnlyVerbs.Contains(c.Verb)))
+        foreach (var c in M.Cmdlets.Where(c => !ReadOnlyVerbs.Contains(c.Verb) || GetCmdletsThatWriteFiles.Contains(c.Name)))
             Assert.True(c.SupportsShouldProcess, $"{c.Name} changes something but does not support -WhatIf/-Confirm");
-        foreach (var c in M.Cmdlets.Where(c => ReadOnlyVerbs.Contains(c.Verb)))
+        foreach (var c in M.Cmdlets.Where(c => ReadOnlyVerbs.Contains(c.Verb) && !GetCmdletsThatWriteFiles.Contains(c.Name)))
             Assert.False(c.SupportsShouldProcess, $"{c.Name} only reads; it should not offer -WhatIf");
+        foreach (var name in GetCmdletsThatWriteFiles) Assert.Contains(M.Cmdlet(name).Parameters, p => p.Name == "Path");
+    }
+
+    [Fact]
+    public void CmdletsThatCanDeleteOrDropSessionsHaveHighConfirmImpact()
+    {
+        // Sync-IscsiTarget finishes removals, rolls back creates and (with -RemoveOrphans) deletes; a restart drops sessions.
+        foreach (var name in new[] { "Sync-IscsiTarget", "Restart-IscsiTarget" })
+            Assert.True(M.Cmdlet(name).ConfirmImpact == CmdletMeta.ConfirmImpactHigh, $"{name} ConfirmImpact is {M.Cmdlet(name).ConfirmImpact}");
     }
 
     [Fact]
@@ -247,7 +335,7 @@ public class ModuleContractTests
             Assert.False(db.MandatoryInAnySet);
             Assert.NotEmpty(c.OutputTypes);
             foreach (var (type, _) in c.OutputTypes)
-                Assert.True(type.Assembly.GetName().Name == "PureBoot.Core" || type.FullName is "System.Management.Automation.PSCredential" or "System.Boolean",
+                Assert.True(type.Assembly.GetName().Name == "PureBoot.Core" || type.FullName is "System.Management.Automation.PSCredential" or "System.Boolean" or "System.String",
                     $"{c.Name} declares output type {type.FullName}");
         }
     }
@@ -320,6 +408,9 @@ public class ModuleContractTests
             ["Get-IscsiLun/Name"] = "LunNameCompleter", ["Set-IscsiLun/Name"] = "LunNameCompleter", ["Resize-IscsiLun/Name"] = "LunNameCompleter",
             ["Remove-IscsiLun/Name"] = "LunNameCompleter", ["Set-IscsiLunAssignment/Name"] = "LunNameCompleter",
             ["Remove-IscsiLunAssignment/Name"] = "LunNameCompleter", ["Get-IscsiLunChapCredential/Name"] = "LunNameCompleter",
+            ["Sync-IscsiTarget/Backend"] = "BackendNameCompleter", ["Import-IscsiTargetConfig/Backend"] = "BackendNameCompleter",
+            ["Get-IscsiBootScript/Node"] = "NodeNameCompleter", ["Restart-IscsiTarget/Node"] = "NodeNameCompleter",
+            ["Restart-IscsiTarget/Lun"] = "LunNameCompleter",
         };
         var completerInterface = M.SmaType("System.Management.Automation.IArgumentCompleter");
         foreach (var (key, completer) in expected)
@@ -346,7 +437,7 @@ public class ModuleContractTests
         var ids = M.Module.GetType("PureBoot.PowerShell.PureBootErrorIds", throwOnError: true)!
             .GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral).ToDictionary(f => f.Name, f => (string)f.GetRawConstantValue()!);
         foreach (var (name, id) in ids) Assert.Equal("PureBoot." + name, id);
-        foreach (var required in new[] { "InvalidArgument", "NotFound", "Conflict", "HostUnavailable", "SecretUnavailable", "NodeRequired", "LunCreateFailed" })
+        foreach (var required in new[] { "InvalidArgument", "NotFound", "Conflict", "HostUnavailable", "SecretUnavailable", "NodeRequired", "LunCreateFailed", "SyncFailed", "RestartFailed" })
             Assert.Contains(required, ids.Keys);
     }
 
@@ -395,6 +486,8 @@ public class ModuleContractTests
     [InlineData("PureBoot.Core.Model.AuditEntry", "Time,User,Operation,ObjectType,ObjectName,Outcome,Message")]
     [InlineData("PureBoot.Core.Operations.BackendTestReport", "Backend,Endpoint,Passed,Reachable,Configfs,DBus,Storage,TargetcliVersion,Error")]
     [InlineData("PureBoot.Core.Operations.DriftItem", "Kind,Lun,Object,Detail")]
+    [InlineData("PureBoot.Core.Operations.SyncAction", "Kind,Object,Lun,Description")]
+    [InlineData("PureBoot.Core.Operations.BootScriptInfo", "Node,Lun,Chap,RootPath,Path")]
     public void TableViewsShowTheDesignedColumns(string type, string columns)
     {
         var view = FormatFile.Descendants("View").Single(v => v.Element("ViewSelectedBy")!.Elements("TypeName").Any(t => t.Value.Trim() == type));
@@ -471,6 +564,26 @@ public class ModuleContractTests
         Assert.Matches("(?i)reveal", text);
         Assert.Matches("(?i)on purpose|deliberately|intentionally", text);
         Assert.Matches("(?i)audit", text);
+    }
+
+    [Fact]
+    public void BootScriptHelpSaysTheSecretIsInPlainTextAndTheFileMustStayPrivate()
+    {
+        var help = Help.Root!.Elements(Command + "command").Single(c => c.Element(Command + "details")!.Element(Command + "name")!.Value.Trim() == "Get-IscsiBootScript");
+        var text = Text(help.Element(Maml + "description"));
+        Assert.Matches("(?i)CHAP secret", text);
+        Assert.Matches("(?i)plain text", text);
+        Assert.Matches("iPXE", text);
+        Assert.Matches("0600", text);
+        Assert.Matches("(?i)private", text);
+    }
+
+    [Fact]
+    public void SyncHelpSaysWhatIfChangesNothing()
+    {
+        var help = Help.Root!.Elements(Command + "command").Single(c => c.Element(Command + "details")!.Element(Command + "name")!.Value.Trim() == "Sync-IscsiTarget");
+        Assert.Matches("(?i)-WhatIf[^.]*(changes|sends) nothing", Text(help.Element(Maml + "description")));
+        Assert.Contains("PureBoot.SyncFailed", help.ToString());
     }
 
     [Fact]
