@@ -9,7 +9,8 @@ BeforeAll {
         'New-IscsiNode', 'Get-IscsiNode', 'Remove-IscsiNode',
         'New-IscsiLun', 'Get-IscsiLun', 'Set-IscsiLun', 'Resize-IscsiLun', 'Remove-IscsiLun',
         'Set-IscsiLunAssignment', 'Remove-IscsiLunAssignment',
-        'Get-IscsiTargetStatus', 'Get-IscsiLunChapCredential', 'Get-PureBootAuditLog'
+        'Get-IscsiTargetStatus', 'Get-IscsiLunChapCredential', 'Get-PureBootAuditLog',
+        'Sync-IscsiTarget', 'Import-IscsiTargetConfig', 'Restart-IscsiTarget', 'Get-IscsiBootScript'
     ) | Sort-Object
 }
 
@@ -32,14 +33,15 @@ Describe 'The PureBoot module' {
 
     It 'supports -WhatIf and -Confirm on <_>' -ForEach @(
         'New-IscsiBackend', 'Set-IscsiBackend', 'Remove-IscsiBackend', 'New-IscsiNode', 'Remove-IscsiNode', 'New-IscsiLun',
-        'Set-IscsiLun', 'Resize-IscsiLun', 'Remove-IscsiLun', 'Set-IscsiLunAssignment', 'Remove-IscsiLunAssignment') {
+        'Set-IscsiLun', 'Resize-IscsiLun', 'Remove-IscsiLun', 'Set-IscsiLunAssignment', 'Remove-IscsiLunAssignment',
+        'Sync-IscsiTarget', 'Import-IscsiTargetConfig', 'Restart-IscsiTarget', 'Get-IscsiBootScript') {
         $cmd = Get-Command $_
         $cmd.Parameters.Keys | Should -Contain 'WhatIf'
         $cmd.Parameters.Keys | Should -Contain 'Confirm'
     }
 
-    It 'asks before every Remove-* (ConfirmImpact High)' {
-        foreach ($name in 'Remove-IscsiBackend', 'Remove-IscsiNode', 'Remove-IscsiLun', 'Remove-IscsiLunAssignment') {
+    It 'asks before every Remove-*, Sync-IscsiTarget and Restart-IscsiTarget (ConfirmImpact High)' {
+        foreach ($name in 'Remove-IscsiBackend', 'Remove-IscsiNode', 'Remove-IscsiLun', 'Remove-IscsiLunAssignment', 'Sync-IscsiTarget', 'Restart-IscsiTarget') {
             $type = (Get-Command $name).ImplementingType
             $attr = $type.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $true)[0]
             $attr.ConfirmImpact | Should -Be 'High'
@@ -62,7 +64,8 @@ Describe 'The PureBoot module' {
         'New-IscsiBackend', 'Get-IscsiBackend', 'Set-IscsiBackend', 'Remove-IscsiBackend', 'Test-IscsiBackend',
         'New-IscsiNode', 'Get-IscsiNode', 'Remove-IscsiNode', 'New-IscsiLun', 'Get-IscsiLun', 'Set-IscsiLun', 'Resize-IscsiLun',
         'Remove-IscsiLun', 'Set-IscsiLunAssignment', 'Remove-IscsiLunAssignment', 'Get-IscsiTargetStatus',
-        'Get-IscsiLunChapCredential', 'Get-PureBootAuditLog') {
+        'Get-IscsiLunChapCredential', 'Get-PureBootAuditLog', 'Sync-IscsiTarget', 'Import-IscsiTargetConfig',
+        'Restart-IscsiTarget', 'Get-IscsiBootScript') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Synopsis | Should -Not -Match '^\s*\S+\s+\[' # not the auto-generated syntax line
@@ -76,6 +79,14 @@ Describe 'The PureBoot module' {
         $text | Should -Match 'reveal'
         $text | Should -Match 'on purpose'
         $text | Should -Match 'audit'
+    }
+
+    It 'says that a boot script holds the CHAP secret in plain text and must stay private' {
+        $text = (Get-Help Get-IscsiBootScript -Full | Out-String)
+        $text | Should -Match 'plain text'
+        $text | Should -Match 'iPXE'
+        $text | Should -Match '0600'
+        $text | Should -Match 'private'
     }
 
     It 'documents the LUN-named-after-its-node convention' {
