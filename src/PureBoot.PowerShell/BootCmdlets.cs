@@ -42,7 +42,7 @@ public sealed class GetIscsiBootScriptCommand : PureBootCmdlet
         int? port = IsBound(nameof(PortalPort)) ? PortalPort : null;
         try
         {
-            if (ParameterSetName == TextSet)
+            if (ParameterSetName != FileSet)
             {
                 WriteObject(Engine.GetBootScript(Node, portal, port));
                 return;
@@ -59,6 +59,8 @@ public sealed class GetIscsiBootScriptCommand : PureBootCmdlet
 /// <summary>
 /// Restart-IscsiTarget: drops and restores the export of LUNs (or of every LUN of a node), so the node's iSCSI
 /// sessions end and it logs in again to the same data. The data is never touched. Writes the restarted LUNs.
+/// Piped objects: a Node (Get-IscsiNode) restarts that node's LUNs; anything else with a Name (Get-IscsiLun,
+/// Get-IscsiTargetStatus) restarts the LUN of that name.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Restart, "IscsiTarget", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = LunSet)]
 [OutputType(typeof(Lun))]
@@ -66,6 +68,7 @@ public sealed class RestartIscsiTargetCommand : PureBootCmdlet
 {
     const string LunSet = "Lun";
     const string NodeSet = "Node";
+    const string NodeObjectSet = "NodeObject";
 
     /// <summary>LUNs whose export to restart. Binds from Name (Get-IscsiLun, Get-IscsiTargetStatus).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = LunSet, ValueFromPipelineByPropertyName = true)]
@@ -73,29 +76,36 @@ public sealed class RestartIscsiTargetCommand : PureBootCmdlet
     [ArgumentCompleter(typeof(LunNameCompleter))]
     public string[] Lun { get; set; } = Array.Empty<string>();
 
-    /// <summary>Nodes whose LUNs' exports to restart. Binds from the Name of a piped Node (Get-IscsiNode).</summary>
+    /// <summary>Nodes whose LUNs' exports to restart. Binds from a Node or NodeName property of piped objects that have no Name.</summary>
     [Parameter(Mandatory = true, ParameterSetName = NodeSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
+    [Alias("NodeName")]
     [ArgumentCompleter(typeof(NodeNameCompleter))]
     public string[] Node { get; set; } = Array.Empty<string>();
 
     /// <summary>
-    /// Only for the pipeline: a piped Node binds here first (by type), which selects the Node parameter set, so its
-    /// Name goes to -Node. Without it the default set would win and a node's Name would bind to -Lun.
+    /// A piped Node (Get-IscsiNode). PowerShell binds pipeline input to the default (Lun) set first, so a node's Name
+    /// would become a LUN name; binding by type comes before binding by property name, so a Node lands here instead
+    /// and its LUNs are restarted. (An alias "Name" on -Node cannot do this: it would clash with -Lun's.)
     /// </summary>
-    [Parameter(ValueFromPipeline = true, ParameterSetName = NodeSet, DontShow = true)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = NodeObjectSet, DontShow = true)]
     public Node? InputObject { get; set; }
 
     readonly HashSet<string> _restarted = new(StringComparer.Ordinal);
 
     protected override void ProcessRecord()
     {
-        var byNode = ParameterSetName == NodeSet;
-        foreach (var name in (byNode ? Node : Lun).Where(n => !string.IsNullOrEmpty(n)))
+        var byNode = ParameterSetName is NodeSet or NodeObjectSet;
+        var names = ParameterSetName switch
+        {
+            NodeObjectSet => InputObject is null ? Array.Empty<string>() : new[] { InputObject.Name },
+            NodeSet => Node,
+            _ => Lun,
+        };
+        foreach (var name in names.Where(n => !string.IsNullOrEmpty(n)))
         {
             if (!byNode && _restarted.Contains(name))
             {
-                WriteVerbose($"LUN '{name}': its export was already restarted by this command (it shares its node's ACL).");
+                WriteVerbose($"LUN '{name}': its export was already restarted by this command.");
                 continue;
             }
             var target = byNode ? $"node '{name}'" : $"LUN '{name}'";

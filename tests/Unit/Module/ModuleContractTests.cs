@@ -152,7 +152,6 @@ public class ModuleContractTests
         { "Get-IscsiBootScript", "Get-IscsiLun", "PureBoot.Core.Model.Lun" },
         { "Get-IscsiBootScript", "Set-IscsiLunAssignment", "PureBoot.Core.Model.Lun" },
         { "Restart-IscsiTarget", "Get-IscsiLun", "PureBoot.Core.Model.Lun" },
-        { "Restart-IscsiTarget", "Get-IscsiNode", "PureBoot.Core.Model.Node" },
         { "Restart-IscsiTarget", "Get-IscsiTargetStatus", "PureBoot.Core.Operations.LunTargetStatus" },
     };
 
@@ -235,24 +234,53 @@ public class ModuleContractTests
     }
 
     [Fact]
-    public void RestartTakesLunsOrNodesAndAPipedNodeSelectsTheNodeSet()
+    public void RestartTakesLunsOrNodesAndAPipedNodeSelectsItsOwnSet()
     {
         var c = M.Cmdlet("Restart-IscsiTarget");
         var lun = c.Parameter("Lun");
         var node = c.Parameter("Node");
         Assert.Equal(c.DefaultParameterSet, lun.Sets.Single().Set);
         Assert.NotEqual(lun.Sets.Single().Set, node.Sets.Single().Set);
-        Assert.True(lun.ByPropertyName && node.ByPropertyName);
-        Assert.Contains("Name", lun.Aliases);
-        Assert.Contains("Name", node.Aliases);
+        Assert.True(lun.ByPropertyName);
+        Assert.Equal(new[] { "Name" }, lun.Aliases);
+        Assert.True(node.Sets.Single().Mandatory);
         // PowerShell binds pipeline input to the default set first, so a piped Node's Name would land in -Lun.
-        // A Node-typed ValueFromPipeline parameter in the Node set binds first (by type, before any property),
-        // which selects the Node set for a piped Node; a piped Lun is no Node and goes on to -Lun.
+        // Binding by type (ValueFromPipeline without coercion) comes before binding by property name: a Node-typed
+        // parameter in a set of its own takes a piped Node first and so selects that set; a piped Lun is no Node
+        // and goes on to -Lun by its Name.
         var byType = c.Parameters.Where(p => p.ByValue).ToList();
         Assert.Single(byType);
         Assert.Equal(M.CoreType("PureBoot.Core.Model.Node"), byType[0].Type);
-        Assert.Equal(node.Sets.Single().Set, byType[0].Sets.Single().Set);
-        Assert.False(byType[0].MandatoryInAnySet);
+        var set = byType[0].Sets.Single();
+        Assert.True(set.Mandatory);
+        Assert.NotEqual(c.DefaultParameterSet, set.Set);
+        Assert.NotEqual(node.Sets.Single().Set, set.Set);
+        Assert.DoesNotContain(c.Parameters, p => p.ByPropertyName && p.Sets.Any(s => s.Set == set.Set));
+        // The Lun set has nothing that takes a Node by value, so PowerShell cannot pick it for one.
+        Assert.DoesNotContain(c.Parameters, p => p.ByValue && p.Sets.Any(s => s.Set == lun.Sets.Single().Set || s.Set == "__AllParameterSets"));
+    }
+
+    /// <summary>PowerShell's common parameters and their aliases: no cmdlet parameter may reuse one.</summary>
+    static readonly string[] CommonParameterNames =
+    {
+        "Verbose", "vb", "Debug", "db", "ErrorAction", "ea", "WarningAction", "wa", "InformationAction", "infa", "ProgressAction", "proga",
+        "ErrorVariable", "ev", "WarningVariable", "wv", "InformationVariable", "iv", "OutVariable", "ov", "OutBuffer", "ob",
+        "PipelineVariable", "pv", "WhatIf", "wi", "Confirm", "cf",
+    };
+
+    [Fact]
+    public void NoTwoParametersShareANameOrAlias()
+    {
+        // PowerShell refuses the whole cmdlet (MetadataException) when a name or alias is used twice, even in
+        // different parameter sets; nothing but running it would show that.
+        foreach (var c in M.Cmdlets)
+        {
+            var names = c.Parameters.SelectMany(p => p.NamesAndAliases).ToList();
+            var twice = names.GroupBy(n => n, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+            Assert.True(twice.Count == 0, $"{c.Name}: {string.Join(", ", twice)} used more than once");
+            var common = names.Intersect(CommonParameterNames, StringComparer.OrdinalIgnoreCase).ToList();
+            Assert.True(common.Count == 0, $"{c.Name}: {string.Join(", ", common)} is a common parameter");
+        }
     }
 
     [Fact]
