@@ -206,10 +206,14 @@ public class BootTests(ITestOutputHelper output)
 
     static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
 
+    /// <summary>
+    /// The node's session as LIO shows it: its session id (counted per TPG, so a re-created target starts at 1
+    /// again) and the ISID iPXE chose at login (random for each login).
+    /// </summary>
     static string? SessionId(LabContext ctx, string acl)
     {
-        var m = Regex.Match(ctx.Lab.SshOk($"cat {acl}/info"), @"LIO Session ID: (\d+)");
-        return m.Success ? m.Groups[1].Value : null;
+        var m = Regex.Match(ctx.Lab.SshOk($"cat {acl}/info"), @"LIO Session ID: (\d+)\s+ISID: (0x[0-9a-f ]+?)\s+TSIH");
+        return m.Success ? $"sid {m.Groups[1].Value} isid {m.Groups[2].Value}" : null;
     }
 
     /// <summary>This test's storage objects and targets from the saved config, without generated aliases, in a fixed order.</summary>

@@ -206,7 +206,8 @@ public class LabTests(ITestOutputHelper output)
             var real = Normalise(ctx.Lab.SavedConfigJson(), $"{ctx.IqnPrefix}:real", ctx.StorageDir, "real-");
             var simState = PureBoot.Core.Simulation.SimulatedHostState.Load(Path.Combine(ctx.Dir, "sim.json"));
             var sim = Normalise(simState.Saved!, $"{ctx.IqnPrefix}:sim", ctx.StorageDir, "sim-");
-            output.WriteLine(real);
+            File.WriteAllText(Path.Combine(Path.GetTempPath(), "pureboot-fidelity-real.json"), real);
+            File.WriteAllText(Path.Combine(Path.GetTempPath(), "pureboot-fidelity-sim.json"), sim);
             Assert.Equal(real, sim);
         }
         finally { Dump(ctx); }
@@ -229,6 +230,6 @@ public class LabTests(ITestOutputHelper output)
             }
         }
         var text = new JsonObject { ["storage_objects"] = new JsonArray(sos.ToArray()), ["targets"] = new JsonArray(ts.ToArray()) }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
-        return text.Replace(dir + "/" + prefix, dir + "/X-").Replace("\"" + prefix, "\"X-").Replace(":" + prefix, ":X-");
+        return text.Replace(dir + "/" + prefix, dir + "/X-").Replace("\"" + prefix, "\"X-").Replace(":" + prefix, ":X-").Replace("/" + prefix, "/X-");
     }
 }
