@@ -38,7 +38,7 @@ if [ "$MODE" != "--unit" ]; then
   if ( source tests/Integration/lab/common.sh && lab_qemu_pid >/dev/null && lab_load_env && lab_ssh true ) >/dev/null 2>&1; then
     echo "using the running lab VM in $LAB_DIR"
   else
-    if bash tests/Integration/lab/build-image.sh && bash tests/Integration/lab/start-vm.sh; then
+    if bash tests/Integration/lab/build-image.sh && bash tests/Integration/lab/start-vm.sh --fresh; then
       started_vm=1
     else
       lab_skipped="LAB SKIPPED: the lab VM could not be built or started (see above); the integration tests in tests/Integration did NOT run."
