@@ -85,7 +85,7 @@ public class BootTests(ITestOutputHelper output)
     public async Task ANodeBootsFromItsClonedPerLunTarget_KeepsItsDiskAcrossARestart_AndAWrongSecretDoesNotBoot()
     {
         using var ctx = new LabContext();
-        using var boot = new BootImage(ctx, output);
+        var boot = new BootImage(ctx, output);
         try
         {
             var be = ctx.AddBackend("boot", mode: TargetMode.PerLun);
@@ -126,7 +126,7 @@ public class BootTests(ITestOutputHelper output)
     public async Task ANodeBootsFromASharedTargetWithMutualChap_AndARestartOfItsLunReconnectsIt()
     {
         using var ctx = new LabContext();
-        using var boot = new BootImage(ctx, output);
+        var boot = new BootImage(ctx, output);
         try
         {
             var be = ctx.AddBackend("shboot");
@@ -237,7 +237,7 @@ public class BootTests(ITestOutputHelper output)
 /// The boot image (tests/Integration/boot/bootsector.asm assembled with nasm, with this run's marker and data
 /// strings), padded to 64 MiB, and a TFTP directory for the node's boot.ipxe.
 /// </summary>
-sealed class BootImage : IDisposable
+sealed class BootImage
 {
     readonly LabContext _ctx;
     public string Marker { get; } = "PUREBOOT-BOOTED-" + Guid.NewGuid().ToString("N")[..12];
@@ -267,8 +267,6 @@ sealed class BootImage : IDisposable
         var path = $"{_ctx.StorageDir}/{relativePath}";
         _ctx.Lab.SshOk($"mkdir -p $(dirname {path}) && echo {Convert.ToBase64String(Bytes)} | base64 -d > {path} && truncate -s 64M {path} && sync");
     }
-
-    public void Dispose() { }
 }
 
 /// <summary>A diskless node: qemu with no disk, booting from the network (iPXE ROM) with the given TFTP directory.</summary>

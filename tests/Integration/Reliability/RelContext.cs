@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using PureBoot.Core.Inventory;
+using PureBoot.Core.Model;
+using PureBoot.Core.Operations;
+using PureBoot.Core.Secrets;
+using PureBoot.Core.Transport;
+
+namespace PureBoot.Tests.Integration.Reliability;
+
+/// <summary>
+/// Like <see cref="LabContext"/> (private inventory, key, IQN prefix, storage directory and ssh control directory per
+/// test) plus what the reliability tests need: the key and database path (to start "another process" on the same
+/// inventory), a fault-injecting connector in front of the real ssh transport, and a thorough clean-up of the VM.
+/// </summary>
+public sealed class RelContext : IDisposable
+{
+    public Lab Lab { get; } = Lab.Current!;
+    public string Id { get; } = "r" + Guid.NewGuid().ToString("N")[..8];
+    public string Dir { get; } = Directory.CreateTempSubdirectory("pb-rel-").FullName;
+    public byte[] Key { get; } = RandomNumberGenerator.GetBytes(32);
+    public string DbPath => Path.Combine(Dir, "pureboot.db");
+    public string ControlDir => Path.Combine(Dir, "ssh");
+    public List<string> Log { get; } = new();
+    public string IqnPrefix => $"iqn.2026-01.rel.{Id}";
+    public string StorageDir => $"{Lab.LunDir}/{Id}";
+    public ShellTargetHostConnector Shell { get; private set; } = null!;
+    public FaultyConnector Faults { get; private set; } = null!;
+    public PureBootEngine Engine { get; private set; } = null!;
+    /// <summary>Extra clean-up run on the VM (as root) before the standard one; each test registers what it changed.</summary>
+    public List<string> VmRestore { get; } = new();
+
+    public RelContext() => Restart();
+
+    public ShellOptions NewOptions() => new() { ControlDirectory = ControlDir, Log = Say, LockWaitSeconds = 600 };
+
+    public void Say(string line) { lock (Log) Log.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {line}"); }
+
+    /// <summary>Drops the engine as a dead process would, and starts a new one on the same inventory, key and control directory.</summary>
+    public void Restart()
+    {
+        Engine?.Dispose();
+        Shell = new ShellTargetHostConnector(NewOptions());
+        Faults = new FaultyConnector(Shell, ControlDir);
+        Engine = OpenEngine(Faults);
+    }
+
+    public PureBootEngine OpenEngine(ITargetHostConnector connector) =>
+        new(new InventoryStore(DbPath), connector, () => new SecretBox(Key)) { Log = Say };
+
+    public BackendSpec Spec(string name, StorageKind storage = StorageKind.FileIO, TargetMode mode = TargetMode.Shared, bool asSudoUser = false) => new()
+    {
+        Name = name, Transport = TransportKind.Ssh, Host = Lab.Host, Port = Lab.SshPort,
+        User = asSudoUser ? Lab.User : "root", IdentityFile = asSudoUser ? Lab.UserKey : Lab.RootKey, UseSudo = asSudoUser,
+        KnownHostsFile = Lab.KnownHosts, IqnPrefix = IqnPrefix, Storage = storage, Mode = mode,
+        StoragePath = storage == StorageKind.FileIO ? StorageDir : Lab.VolumeGroup,
+    };
+
+    public Backend AddBackend(string name, StorageKind storage = StorageKind.FileIO, TargetMode mode = TargetMode.Shared, bool asSudoUser = false) =>
+        Engine.AddBackend(Spec(name, storage, mode, asSudoUser));
+
+    /// <summary>An initiator IQN private to this test (ACLs live under this test's targets anyway).</summary>
+    public string InitiatorIqn(string node) => $"iqn.2026-01.rel.{Id}:{node}";
+
+    /// <summary>Timed, logged VM command (test plumbing, not PureBoot's transport).</summary>
+    public (int Code, string Out) Vm(string command, int timeoutSeconds = 300)
+    {
+        var sw = Stopwatch.StartNew();
+        var r = Lab.Ssh(command, timeoutSeconds: timeoutSeconds);
+        Say($"vm ({sw.ElapsedMilliseconds} ms, rc {r.Code}): {command.Split('\n')[0]}");
+        return r;
+    }
+
+    public string VmOk(string command)
+    {
+        var (c, o) = Vm(command);
+        if (c != 0) throw new InvalidOperationException($"`{command}` failed ({c}): {o}");
+        return o;
+    }
+
+    public void Dispose()
+    {
+        // Undo what the test changed on the VM first (e.g. a hidden targetcli), then remove this test's objects.
+        foreach (var r in VmRestore.AsEnumerable().Reverse())
+            try { Vm(r); } catch { }
+        try
+        {
+            Engine.Dispose();
+            using var clean = OpenEngine(new ShellTargetHostConnector(NewOptions()));
+            var left = clean.ListLuns().Select(l => new LunRemoveRequest(l.Name, Force: true)).ToList();
+            if (left.Count > 0) clean.RemoveLunsAsync(left).GetAwaiter().GetResult();
+        }
+        catch (Exception e) { Say("clean-up through PureBoot failed: " + e.Message); }
+        try { Vm(CleanupScript(IqnPrefix, StorageDir, Lab.VolumeGroup, Id)); } catch { }
+        // The ControlMaster (and any stray ssh) of this test's control directory: processes this test started.
+        SshProcesses.Kill(SshProcesses.Find(ControlDir, null));
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(Dir, true); } catch { }
+    }
+
+    /// <summary>Removes every LIO object, file and volume of one test's namespace, whatever PureBoot left (rtslib, then saveconfig).</summary>
+    public static string CleanupScript(string iqnPrefix, string storageDir, string vg, string id) => $$"""
+python3 - <<'PY'
+from rtslib_fb import RTSRoot
+r = RTSRoot()
+changed = False
+for t in list(r.targets):
+    if t.wwn.startswith("{{iqnPrefix}}:"):
+        t.delete(); changed = True
+for so in list(r.storage_objects):
+    p = so.udev_path or ""
+    if p.startswith("{{storageDir}}/") or p.startswith("/dev/{{vg}}/{{id}}"):
+        so.delete(); changed = True
+if changed:
+    r.save_to_file()
+PY
+rm -rf '{{storageDir}}'
+for lv in $(lvs --noheadings -o lv_name {{vg}} 2>/dev/null | grep '^ *{{id}}'); do lvremove -f {{vg}}/$lv >/dev/null; done
+true
+""";
+}
