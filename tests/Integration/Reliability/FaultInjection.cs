@@ -119,8 +119,10 @@ public sealed class FaultyConnector : ITargetHostConnector
 
     async Task<string> MasterExit(Backend b)
     {
+        var before = SshProcesses.Find(_controlDir, master: true).Count;
         await _inner.CloseMasterAsync(b);
-        return "ssh -O exit on the master";
+        await Task.Delay(200);
+        return $"ssh -O exit on the master ({before} master(s) before, {SshProcesses.Find(_controlDir, master: true).Count} after, {SshProcesses.Find(_controlDir, master: false).Count} session client(s) left)";
     }
 
     /// <summary>SIGKILLs the ssh clients that carry this connector's sessions (found by control directory); returns how many.</summary>
