@@ -245,8 +245,7 @@ public sealed partial class PureBootEngine
             {
                 try
                 {
-                    w.Secret = lun.ChapEnabled ? Secrets.Open(lun.ChapSecretSealed!, SecretContext(lun.Name, false)) : null;
-                    w.MutualSecret = lun.MutualChapEnabled ? Secrets.Open(lun.MutualChapSecretSealed!, SecretContext(lun.Name, true)) : null;
+                    (w.Secret, w.MutualSecret) = OpenChap(lun);
                 }
                 catch (Exception e) when (e is SecretDecryptionException or SecretKeyException) { w.Outcome.Fail(FailureKind.SecretUnavailable, e.Message); continue; }
                 problem = lun.InitiatorIqn is null || lun.MappedLunIndex is null ? "no mapping is recorded"

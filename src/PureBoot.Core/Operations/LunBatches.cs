@@ -402,8 +402,7 @@ public sealed partial class PureBootEngine
             if (partner is not null) AdoptChap(lun, partner, w);
             try
             {
-                w.Secret = lun.ChapEnabled ? Secrets.Open(lun.ChapSecretSealed!, SecretContext(lun.Name, false)) : null;
-                w.MutualSecret = lun.MutualChapEnabled ? Secrets.Open(lun.MutualChapSecretSealed!, SecretContext(lun.Name, true)) : null;
+                (w.Secret, w.MutualSecret) = OpenChap(lun);
             }
             catch (Exception e) when (e is SecretDecryptionException or SecretKeyException) { w.Outcome.Fail(FailureKind.SecretUnavailable, e.Message); continue; }
             if (acl is null && !aclInBatch.ContainsKey(key))

@@ -231,8 +231,7 @@ public sealed partial class PureBootEngine
             var acl = live.FindTarget(target)?.Tpg1?.FindAcl(initiator);
             if (acl is null) { o.Fail(FailureKind.TargetRejected, $"ACL {initiator} does not exist on {target}; run Sync-IscsiTarget."); return; }
             var main = ws.First(x => x.Row.Id == lun.Id);
-            main.Secret = lun.ChapEnabled ? Secrets.Open(lun.ChapSecretSealed!, SecretContext(lun.Name, false)) : null;
-            main.MutualSecret = lun.MutualChapEnabled ? Secrets.Open(lun.MutualChapSecretSealed!, SecretContext(lun.Name, true)) : null;
+            (main.Secret, main.MutualSecret) = OpenChap(lun);
             var lines = new List<TargetcliLine>();
             if ((!lun.ChapEnabled && acl.HasChap) || (!lun.MutualChapEnabled && acl.HasMutualChap))
             {

@@ -238,6 +238,11 @@ public sealed partial class PureBootEngine : IDisposable
 
     internal static string SecretContext(string lunName, bool mutual) => $"lun:{lunName}:{(mutual ? "mutual-chap" : "chap")}";
 
+    /// <summary>A LUN's CHAP secrets in plain text (memory only, for one batch), null where it has none.</summary>
+    internal (string? Secret, string? Mutual) OpenChap(Lun lun) => (
+        lun.ChapEnabled && lun.ChapSecretSealed is not null ? Secrets.Open(lun.ChapSecretSealed, SecretContext(lun.Name, false)) : null,
+        lun.MutualChapEnabled && lun.MutualChapSecretSealed is not null ? Secrets.Open(lun.MutualChapSecretSealed, SecretContext(lun.Name, true)) : null);
+
     public void Dispose() => _inventory.Dispose();
 }
 

@@ -169,8 +169,7 @@ public sealed partial class PureBootEngine
             {
                 try
                 {
-                    w.Secret = row.ChapEnabled ? Secrets.Open(row.ChapSecretSealed!, SecretContext(row.Name, false)) : null;
-                    w.MutualSecret = row.MutualChapEnabled ? Secrets.Open(row.MutualChapSecretSealed!, SecretContext(row.Name, true)) : null;
+                    (w.Secret, w.MutualSecret) = OpenChap(row);
                 }
                 catch (Exception e) when (e is SecretDecryptionException or SecretKeyException) { w.Outcome.Fail(FailureKind.SecretUnavailable, e.Message); work.Add(w); continue; }
                 var acl = tpg?.FindAcl(row.InitiatorIqn!);

@@ -127,8 +127,7 @@ public sealed partial class PureBootEngine
                     string? secret = null, mutual = null;
                     try
                     {
-                        secret = lun.ChapEnabled ? Secrets.Open(lun.ChapSecretSealed!, SecretContext(lun.Name, false)) : null;
-                        mutual = lun.MutualChapEnabled ? Secrets.Open(lun.MutualChapSecretSealed!, SecretContext(lun.Name, true)) : null;
+                        (secret, mutual) = OpenChap(lun);
                         var m = LioChecks.CheckMapping(live, lun, lun.InitiatorIqn!, lun.MappedLunIndex ?? -1, secret, mutual);
                         mapped = m is null;
                         if (m is not null) { drift.Add(new(DriftKind.Missing, lun.InitiatorIqn!, m, lun.Name)); problems.Add(m); }
