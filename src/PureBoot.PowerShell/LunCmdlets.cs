@@ -56,6 +56,14 @@ public sealed class NewIscsiLunCommand : LunBatchCmdlet<LunCreateRequest>
     [Credential]
     public PSCredential? MutualChapCredential { get; set; }
 
+    /// <summary>Assign each new LUN to this node in the same batch (one targetcli run for create and assign).</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(NodeNameCompleter))]
+    public string? Node { get; set; }
+
+    /// <summary>Assign each new LUN to the node of the same name, in the same batch (with Get-IscsiNode | New-IscsiLun).</summary>
+    [Parameter] public SwitchParameter Assign { get; set; }
+
     long _sizeBytes;
     string? _chapUser, _chapSecret, _mutualUser, _mutualSecret;
     bool _mutual;
@@ -83,6 +91,7 @@ public sealed class NewIscsiLunCommand : LunBatchCmdlet<LunCreateRequest>
         _mutualUser = Credentials.User(MutualChapCredential);
         _mutualSecret = Credentials.Secret(MutualChapCredential);
         LunParameterNames.CheckSecrets(this, _chapUser, _chapSecret, _mutualUser, _mutualSecret);
+        if (Assign && Node is not null) ThrowInvalidArgument("Assign", "Parameter 'Assign' (node named like each LUN) cannot be used with -Node.");
     }
 
     protected override void ProcessRecord()
@@ -94,6 +103,7 @@ public sealed class NewIscsiLunCommand : LunBatchCmdlet<LunCreateRequest>
             Name = Name, SizeBytes = _sizeBytes, Backend = Backend, Purpose = Purpose, SourceImage = SourceImage, Description = Description,
             Chap = !NoChap, ChapUser = _chapUser, ChapSecret = _chapSecret,
             MutualChap = _mutual, MutualChapUser = _mutualUser, MutualChapSecret = _mutualSecret,
+            Node = Assign ? Name : Node,
         });
     }
 

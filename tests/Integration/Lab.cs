@@ -96,6 +96,15 @@ public sealed class LabFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A lab theory; skipped like <see cref="LabFactAttribute"/> when no lab VM runs.</summary>
+public sealed class LabTheoryAttribute : TheoryAttribute
+{
+    public LabTheoryAttribute()
+    {
+        if (Lab.Current is null) Skip = "lab VM not running: set PUREBOOT_LAB_ENV (./test.sh does it after tests/Integration/lab/start-vm.sh)";
+    }
+}
+
 /// <summary>A private inventory, key and IQN namespace per test, so tests sharing the VM cannot collide.</summary>
 public sealed class LabContext : IDisposable
 {

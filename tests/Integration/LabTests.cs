@@ -13,13 +13,15 @@ public class LabTests(ITestOutputHelper output)
 {
     void Dump(LabContext ctx) { lock (ctx.Log) foreach (var l in ctx.Log) output.WriteLine(l); }
 
-    [LabFact]
-    public async Task SharedTarget_ChapAndMutualChap_EachNodeSeesOnlyItsDisk_AndDataStaysPrivate()
+    [LabTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SharedTarget_ChapAndMutualChap_EachNodeSeesOnlyItsDisk_AndDataStaysPrivate(bool asSudoUser)
     {
         using var ctx = new LabContext();
         try
         {
-            var be = ctx.AddBackend("shared");
+            var be = ctx.AddBackend("shared", asSudoUser: asSudoUser);
             var a = ctx.Engine.AddNode("a", "52:54:00:10:00:0a");
             var b = ctx.Engine.AddNode("b", "52:54:00:10:00:0b");
             var created = await ctx.Engine.CreateLunsAsync(new[]

@@ -118,7 +118,7 @@ tpg.set_attribute('generate_node_acls', '0'); tpg.set_attribute('authentication'
 NetworkPortal(tpg, '0.0.0.0', 3260)
 tpg.enable = True
 for i in range({{m}}):
-    so = FileIOStorageObject('s%d' % i, '{{dir}}/s%d.img' % i, write_back=True)
+    so = FileIOStorageObject('s%d' % i, '{{dir}}/s%d.img' % i, size=16777216, write_back=True)
     lun = LUN(tpg, i, so)
     acl = NodeACL(tpg, 'iqn.2026-01.bench.status:n%d' % i)
     acl.chap_userid = 'u%d' % i

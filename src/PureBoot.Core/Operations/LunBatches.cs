@@ -25,6 +25,7 @@ public sealed partial class PureBootEngine
         public string Key => Row.Name;
         public string? Secret, MutualSecret;           // plain text, memory only, for this batch
         public bool CreatedAcl;
+        public Node? AssignTo;                            // create-and-assign in one batch
         public List<string> Messages { get; } = new();
     }
 
@@ -41,10 +42,12 @@ public sealed partial class PureBootEngine
             outcomes.Add(o);
             try
             {
+                var nodeName = r.Node is null ? null : InputValidator.Name(r.Node, "Node");
                 var row = PrepareCreate(r, out var backend, out var secret, out var mutual);
+                var node = nodeName is null ? null : _inventory.GetNode(nodeName) ?? throw new InventoryNotFoundException($"No node named '{r.Node}'.");
                 if (!seen.Add(row.Name)) { o.Fail(FailureKind.Conflict, $"LUN '{row.Name}' appears twice in this batch."); continue; }
                 o.Lun = row;
-                work.Add((backend, new Work { Outcome = o, Row = row, Secret = secret, MutualSecret = mutual }, r));
+                work.Add((backend, new Work { Outcome = o, Row = row, Secret = secret, MutualSecret = mutual, AssignTo = node }, r));
             }
             catch (ValidationException e) { o.Fail(FailureKind.InvalidArgument, e.Message); }
             catch (InventoryNotFoundException e) { o.Fail(FailureKind.NotFound, e.Message); }
@@ -190,6 +193,13 @@ public sealed partial class PureBootEngine
             if (b.Mode == TargetMode.PerLun) lines.AddRange(EnsureTarget(live, b, w.Row.TargetIqn!).Select(t => new TargetcliLine(w.Key, t)));
             lines.Add(new(w.Key, CreateLun(w.Row.TargetIqn!, soPath, w.Row.TpgLunIndex!.Value)));
         }
+        // Create-and-assign: the nodes' ACLs and mappings go in the same script, after the LUNs they map.
+        var assigning = ws.Where(w => w.Ok && w.AssignTo is not null).ToList();
+        if (assigning.Count > 0)
+        {
+            lines.AddRange(ComposeNewAssignments(live, known, assigning));
+            CommitRows(assigning, null, null);   // the node is recorded before the batch goes out
+        }
         Report("Creating LUNs", $"targetcli batch of {lines.Count} lines on {b.Name}", 40);
         var run = await RunTargetcliAsync(s, lines, ct);
         var saved = run.Saved;
@@ -199,9 +209,11 @@ public sealed partial class PureBootEngine
             if (w.Row.SourceImage is not null && w.Row.SizeBytes == 0)
                 w.Row.SizeBytes = saved.FindStorageObject(plugin, w.Row.StorageObjectName!)?.Size ?? 0;
             var problem = LioChecks.CheckExport(saved, b, w.Row);
+            if (problem is null && w.Row.InitiatorIqn is not null)
+                problem = LioChecks.CheckMapping(saved, w.Row, w.Row.InitiatorIqn, w.Row.MappedLunIndex!.Value, w.Secret, w.MutualSecret);
             if (problem is null)
             {
-                var leak = LioChecks.OtherInitiatorsSeeing(saved, w.Row, null).ToList();
+                var leak = LioChecks.OtherInitiatorsSeeing(saved, w.Row, w.Row.InitiatorIqn).ToList();
                 if (leak.Count > 0) problem = $"LUN is mapped into ACLs {string.Join(", ", leak)}";
             }
             if (problem is not null) w.Outcome.Fail(FailureKind.TargetRejected, Explain(problem, run, w.Key));
@@ -209,19 +221,28 @@ public sealed partial class PureBootEngine
 
         foreach (var w in ws)
         {
-            w.Row.Status = w.Ok ? LunStatus.Ready : LunStatus.Error;
+            w.Row.Status = !w.Ok ? LunStatus.Error : w.Row.NodeId is null ? LunStatus.Ready : LunStatus.Active;
             w.Row.ErrorMessage = w.Outcome.Error;
             if (w.Ok) w.Row.PendingOperation = null;
         }
-        CommitRows(ws, "create-lun", w => w.Ok ? $"{w.Row.BackingPath} {w.Row.SizeBytes} bytes as {w.Row.TargetIqn} LUN {w.Row.TpgLunIndex}" : w.Outcome.Error);
+        CommitRows(ws, "create-lun", w => w.Ok ? $"{w.Row.BackingPath} {w.Row.SizeBytes} bytes as {w.Row.TargetIqn} LUN {w.Row.TpgLunIndex}{(w.Row.NodeName is null ? "" : $", assigned to {w.Row.NodeName} as mapped LUN {w.Row.MappedLunIndex}, CHAP {w.Row.Chap}")}" : w.Outcome.Error);
 
         // Follow-up: remove what failed items half-made. Only objects this batch made are touched.
         var failed = ws.Where(w => !w.Ok).ToList();
         if (failed.Count == 0) return;
-        var cleanup = new List<TargetcliLine>();
+        var cleanup = UnmapLines(saved, failed.Select(w => (w.Row, w.Key)).ToList());
+        // An ACL this batch made for a failed item goes too, mapped or not, unless a good item uses it.
+        foreach (var w in failed.Where(w => w.CreatedAcl && w.Row.InitiatorIqn is not null))
+        {
+            var acl = saved.FindTarget(w.Row.TargetIqn!)?.Tpg1?.FindAcl(w.Row.InitiatorIqn!);
+            var line = DeleteAcl(w.Row.TargetIqn!, w.Row.InitiatorIqn!);
+            if (acl is not null && acl.MappedLuns.All(m => m.TpgLun == w.Row.TpgLunIndex) && !cleanup.Any(l => l.Text == line))
+                cleanup.Add(new(w.Key, line));
+        }
         var after = new List<HostStep>();
         foreach (var w in failed)
         {
+            w.Row.NodeId = null; w.Row.NodeName = null; w.Row.InitiatorIqn = null; w.Row.MappedLunIndex = null;
             var before = live;
             var soName = w.Row.StorageObjectName!;
             if (b.Mode == TargetMode.PerLun)
@@ -262,6 +283,49 @@ public sealed partial class PureBootEngine
             w.Outcome.Error = w.Row.ErrorMessage;
         }
         CommitRows(failed, null, null);
+    }
+
+    /// <summary>
+    /// Lines that give new LUNs to their nodes in the create batch: the node's ACL (made with its CHAP if it has
+    /// none on this target) and a mapped LUN at the lowest free index. The same rules as AssignLunsAsync.
+    /// </summary>
+    List<TargetcliLine> ComposeNewAssignments(LioConfig live, List<Lun> known, List<Work> items)
+    {
+        var lines = new List<TargetcliLine>();
+        var aclInBatch = new Dictionary<(string, string), Work>();
+        var mappedInBatch = new Dictionary<(string, string), HashSet<int>>();
+        foreach (var w in items)
+        {
+            var node = w.AssignTo!; var lun = w.Row; var target = lun.TargetIqn!;
+            var key = (target, node.InitiatorIqn);
+            var acl = live.FindTarget(target)?.Tpg1?.FindAcl(node.InitiatorIqn);
+            var partner = known.FirstOrDefault(l => l.NodeId == node.Id && l.TargetIqn == target && l.Status == LunStatus.Active)
+                          ?? (aclInBatch.TryGetValue(key, out var pw) ? pw.Row : null);
+            try
+            {
+                if (partner is not null) { AdoptChap(lun, partner, w); (w.Secret, w.MutualSecret) = OpenChap(lun); }
+            }
+            catch (Exception e) when (e is SecretDecryptionException or SecretKeyException) { w.Outcome.Fail(FailureKind.SecretUnavailable, e.Message); continue; }
+            if (acl is null && !aclInBatch.ContainsKey(key))
+            {
+                lines.Add(new(w.Key, CreateAcl(target, node.InitiatorIqn)));
+                lines.AddRange(AuthLines(target, node.InitiatorIqn, lun, w).Select(t => new TargetcliLine(w.Key, t)));
+                aclInBatch[key] = w; w.CreatedAcl = true;
+            }
+            else if (acl is not null && partner is null)
+            {
+                if (acl.MappedLuns.Count > 0) { w.Outcome.Fail(FailureKind.Conflict, $"ACL {node.InitiatorIqn} on {target} already maps {acl.MappedLuns.Count} LUNs PureBoot did not assign to node '{node.Name}'; run Sync-IscsiTarget."); continue; }
+                lines.AddRange(AuthLines(target, node.InitiatorIqn, lun, w).Select(t => new TargetcliLine(w.Key, t)));
+                aclInBatch[key] = w;
+            }
+            if (!mappedInBatch.TryGetValue(key, out var used))
+                mappedInBatch[key] = used = new HashSet<int>(acl?.MappedLuns.Select(m => m.Index) ?? Enumerable.Empty<int>());
+            int mi = 0; while (used.Contains(mi)) mi++;
+            used.Add(mi);
+            lun.NodeId = node.Id; lun.NodeName = node.Name; lun.InitiatorIqn = node.InitiatorIqn; lun.MappedLunIndex = mi;
+            lines.Add(new(w.Key, CreateMappedLun(target, node.InitiatorIqn, mi, lun.TpgLunIndex!.Value)));
+        }
+        return lines;
     }
 
     static string? PathOf(HostStep st) => st switch { RemoveFile f => f.Path, RemoveLogicalVolume v => $"/dev/{v.VolumeGroup}/{v.Name}", _ => null };

@@ -45,6 +45,8 @@ public sealed record LunCreateRequest
     public bool MutualChap { get; init; }
     public string? MutualChapUser { get; init; }
     public string? MutualChapSecret { get; init; }
+    /// <summary>Assign the new LUN to this node in the same batch (one targetcli run for create and assign).</summary>
+    public string? Node { get; init; }
     // Records print their members; keep secrets out.
     public override string ToString() => $"LunCreateRequest {{ Name = {Name}, SizeBytes = {SizeBytes}, Backend = {Backend} }}";
 }

@@ -95,7 +95,12 @@ public sealed partial class PureBootEngine
                 continue;
             }
 
-            if (row.Status == LunStatus.Creating || pending == "create")
+            if ((row.Status == LunStatus.Creating || pending == "create") && row.NodeId is not null && LioChecks.CheckExport(live, b, row) is null)
+            {
+                // Created with an assignment in the same batch, and the LUN exists: finish the assignment below.
+                pending = "create";
+            }
+            else if (row.Status == LunStatus.Creating || pending == "create")
             {
                 if (LioChecks.CheckExport(live, b, row) is null)
                 {
@@ -104,7 +109,9 @@ public sealed partial class PureBootEngine
                     work.Add(w);
                     continue;
                 }
-                // Roll back: the LUN was never exported to a node, so its file or volume holds no node's data.
+                // Roll back: the LUN was never in use by a node, so its file or volume holds no node's data.
+                lines.AddRange(UnmapLines(live, new() { (row, key) }));
+                row.NodeId = null; row.NodeName = null; row.InitiatorIqn = null; row.MappedLunIndex = null;
                 if (oursAtIndex) lines.Add(new(key, b.Mode == TargetMode.PerLun && tpg!.Luns.Count == 1 ? DeleteTarget(row.TargetIqn!) : DeleteLun(row.TargetIqn!, row.TpgLunIndex!.Value)));
                 else if (b.Mode == TargetMode.PerLun && tpg is not null && tpg.Luns.Count == 0) lines.Add(new(key, DeleteTarget(row.TargetIqn!)));
                 if (so is not null && so.Dev == row.BackingPath) lines.Add(new(key, DeleteStorageObject(plugin, so.Name)));

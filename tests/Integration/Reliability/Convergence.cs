@@ -31,11 +31,13 @@ public static class Convergence
     /// config owned by such a row and every such row present in it, and (optionally) every Active LUN readable by its
     /// node's initiator with its CHAP credential.
     /// </summary>
-    public static async Task<(List<string> Problems, VmView Vm)> CheckAsync(RelContext ctx, PureBootEngine engine, Backend b, bool readThroughInitiator = true)
+    /// <param name="drift">Drift already read from the target right before (a sync's RemainingDrift, computed by the same code as
+    /// Get-IscsiTargetStatus from a fresh rtslib read); null reads the status again.</param>
+    public static async Task<(List<string> Problems, VmView Vm)> CheckAsync(RelContext ctx, PureBootEngine engine, Backend b, bool readThroughInitiator = true, IReadOnlyList<DriftItem>? drift = null)
     {
         var problems = new List<string>();
-        var status = await engine.GetTargetStatusAsync(b.Name, includeSessions: false);
-        problems.AddRange(status.Drift.Select(d => $"status drift: {d.Kind} {d.Object}: {d.Detail}"));
+        drift ??= (await engine.GetTargetStatusAsync(b.Name, includeSessions: false)).Drift;
+        problems.AddRange(drift.Select(d => $"status drift: {d.Kind} {d.Object}: {d.Detail}"));
         var rows = engine.ListLuns(new LunFilter { Backend = b.Name });
         foreach (var r in rows.Where(r => r.Status is LunStatus.Creating or LunStatus.Deleting || r.PendingOperation is not null))
             problems.Add($"row {r.Name} is still {r.Status} (pending {r.PendingOperation ?? "-"})");
@@ -57,7 +59,7 @@ public static class Convergence
         foreach (var so in cfg.StorageObjects.Where(s => s.Dev?.StartsWith(prefix) == true && (fileio || s.Name.StartsWith(ctx.Id))))
             if (!live.Any(r => so.Plugin == plugin && r.StorageObjectName == so.Name && r.BackingPath == so.Dev))
                 problems.Add($"saved storage object {so.Path} ({so.Dev}) is owned by no Ready/Active row");
-        foreach (var t in cfg.Targets.Where(t => t.Wwn.StartsWith(ctx.IqnPrefix + ":")))
+        foreach (var t in cfg.Targets.Where(t => t.Wwn == b.SharedTargetIqn || t.Wwn.StartsWith($"{b.IqnPrefix}:{b.Name}.")))
         {
             if (t.Wwn != b.SharedTargetIqn && !live.Any(r => r.TargetIqn == t.Wwn)) problems.Add($"saved target {t.Wwn} is owned by no Ready/Active row");
             var tpg = t.Tpg1;

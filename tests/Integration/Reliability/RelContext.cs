@@ -71,6 +71,24 @@ public sealed class RelContext : IDisposable
         return r;
     }
 
+    /// <summary>Runs a VM command with text on its stdin (keeps values such as secrets off the command line).</summary>
+    public (int Code, string Out) VmWithInput(string command, string input)
+    {
+        var psi = new ProcessStartInfo("ssh") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in new[] { "-i", Lab.RootKey, "-p", Lab.SshPort.ToString(), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+                     "-o", "StrictHostKeyChecking=yes", "-o", $"UserKnownHostsFile={Lab.KnownHosts}", "-o", "ConnectTimeout=15", "-o", "LogLevel=ERROR",
+                     $"root@{Lab.Host}", command })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Write(input);
+        p.StandardInput.Close();
+        var err = p.StandardError.ReadToEndAsync();
+        var o = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Say($"vm (rc {p.ExitCode}, with stdin): {command.Split('\n')[0]}");
+        return (p.ExitCode, o + err.Result);
+    }
+
     public string VmOk(string command)
     {
         var (c, o) = Vm(command);

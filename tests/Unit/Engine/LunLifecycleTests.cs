@@ -236,6 +236,28 @@ public class LunLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task CreateAndAssignInOneBatchIsOneTargetcliRun()
+    {
+        var b = h.AddBackend();
+        for (int i = 0; i < 5; i++) h.Engine.AddNode($"n{i}", $"52:54:00:00:01:0{i}");
+        h.Mutate(s => s.Faults.Add(new SimulatedFault { Pattern = "create mapped_lun=0 tpg_lun_or_backstore=3 ", Message = "injected mapping failure" }));
+        var r = await h.Engine.CreateLunsAsync(Enumerable.Range(0, 5).Select(i => EngineHarness.Req($"n{i}") with { Node = $"n{i}" }).ToList());
+        Assert.Equal(4, r.Count(o => o.Succeeded));
+        Assert.Equal(2, h.Connector.TargetcliStarts);   // the batch and the follow-up for the failed item
+        Assert.All(r.Where(o => o.Succeeded), o => Assert.Equal(LunStatus.Active, h.Engine.GetLun(o.Name).Status));
+        var bad = h.Engine.GetLun("n3");
+        Assert.Equal(LunStatus.Error, bad.Status);
+        Assert.Null(bad.NodeName);
+        Assert.Contains("injected mapping failure", bad.ErrorMessage);
+        var tpg = Saved.FindTarget(b.SharedTargetIqn)!.Tpg1!;
+        Assert.Null(tpg.FindAcl(h.Engine.GetNode("n3").InitiatorIqn));   // its ACL went with it
+        Assert.Equal(4, tpg.NodeAcls.Count);
+        var c = h.Engine.GetChapCredential("n1");
+        Assert.True(h.Login(h.Engine.GetNode("n1").InitiatorIqn, b.SharedTargetIqn, 0, c.User, c.RevealSecret()).Ok);
+        Assert.Empty((await h.Engine.GetTargetStatusAsync("san1")).Drift);
+    }
+
+    [Fact]
     public async Task AssigningToAnotherNodeIsRefusedUntilUnassigned()
     {
         h.AddBackend();

@@ -127,7 +127,7 @@ public class SyncAndImportTests(ITestOutputHelper output) : IDisposable
         var trials = 0;
         for (int call = 1; call <= 4; call++)
         foreach (var after in new[] { false, true })
-        foreach (var op in new[] { "create", "assign", "unassign", "remove" })
+        foreach (var op in new[] { "create", "assign", "unassign", "remove", "create+assign" })
         {
             using var t = new EngineHarness();
             var b = t.AddBackend();
@@ -140,6 +140,10 @@ public class SyncAndImportTests(ITestOutputHelper output) : IDisposable
             switch (op)
             {
                 case "create": await t.Engine.CreateLunsAsync(new[] { EngineHarness.Req("n3"), EngineHarness.Req("n4") }); break;
+                case "create+assign":
+                    t.Engine.AddNode("n5", "52:54:00:00:00:05");
+                    await t.Engine.CreateLunsAsync(new[] { EngineHarness.Req("n5") with { Node = "n5" }, EngineHarness.Req("n6") });
+                    break;
                 case "assign": await t.Engine.AssignLunsAsync(new[] { new LunAssignRequest("n1", "n1"), new LunAssignRequest("n2", "n2") }); break;
                 case "unassign": await t.Engine.UnassignLunsAsync(new[] { "n1", "n2" }); break;
                 case "remove": await t.Engine.RemoveLunsAsync(new[] { new LunRemoveRequest("n1", Force: true), new LunRemoveRequest("n2", Force: true) }); break;
@@ -154,7 +158,7 @@ public class SyncAndImportTests(ITestOutputHelper output) : IDisposable
             var rowsWithData = t.Engine.ListLuns().Where(l => l.BackingPath is not null).Select(l => l.BackingPath!).ToHashSet();
             Assert.True(files.SetEquals(rowsWithData), $"{op}@{call}/{after}: files {string.Join(",", files)} vs rows {string.Join(",", rowsWithData)}");
         }
-        Assert.Equal(32, trials);
+        Assert.Equal(40, trials);
     }
 
     [Fact]
