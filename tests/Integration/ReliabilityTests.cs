@@ -479,17 +479,19 @@ public partial class ReliabilityTests(ITestOutputHelper output)
             var assigned = await ctx.Engine.AssignLunsAsync(new[] { new LunAssignRequest("p2", "p2"), new LunAssignRequest("p3", "p3") });
             Assert.All(assigned, o => Assert.True(o.Succeeded, o.Error));
             var returned = Stopwatch.StartNew();
+            var resetAfterMs = -1L;
 
             // Power cut: system_reset on the qemu monitor, no shutdown, unsynced guest writes lost.
             var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
             psi.ArgumentList.Add(Path.Combine(Lab.RepoRoot, "tests", "Integration", "lab", "reset-vm.sh"));
             psi.Environment["PUREBOOT_LAB_DIR"] = ctx.Lab.StateDir;
+            resetAfterMs = returned.ElapsedMilliseconds;
             using (var p = Process.Start(psi)!)
             {
                 var err = p.StandardError.ReadToEndAsync();
                 var o = p.StandardOutput.ReadToEnd();
                 p.WaitForExit();
-                output.WriteLine($"reset {returned.ElapsedMilliseconds} ms after the batch returned: exit {p.ExitCode}, {(await err).Trim().Replace('\n', ' ')}{o}");
+                output.WriteLine($"reset-vm.sh started {resetAfterMs} ms after the batch returned; back after {returned.Elapsed.TotalSeconds:0} s: exit {p.ExitCode}, {(await err).Trim().Replace('\n', ' ')}{o}");
                 Assert.Equal(0, p.ExitCode);
             }
             // The admin's engine (and its ssh master) lived through the target's power cut; the first call may meet the dead master.
@@ -500,15 +502,22 @@ public partial class ReliabilityTests(ITestOutputHelper output)
                 output.WriteLine($"first status after the reset, through the old ssh master: {e.Failure}: {e.Message}");
                 status = await ctx.Engine.GetTargetStatusAsync("power");
             }
-            foreach (var d in status.Drift) output.WriteLine($"drift: {d.Kind} {d.Object}: {d.Detail}");
-            Assert.DoesNotContain(status.Drift, d => d.Kind == DriftKind.Missing);
-            Assert.Empty(status.Drift);
-            Assert.Equal(4, status.Luns.Count(l => l.Exported));
-            Assert.Equal(3, status.Luns.Count(l => l.Mapped));
+            var lost = status.Drift.ToList();
+            foreach (var d in lost) output.WriteLine($"drift after the power cut: {d.Kind} {d.Object}: {d.Detail}");
+            output.WriteLine($"exported {status.Luns.Count(l => l.Exported)}/4, mapped {status.Luns.Count(l => l.Mapped)}/3 right after the reset");
+            if (lost.Count > 0)
+            {
+                // What an admin would do: one Sync-IscsiTarget puts back what the inventory records.
+                var sync = await ctx.Engine.SyncTargetAsync("power", new SyncOptions());
+                foreach (var a in sync.Actions) output.WriteLine($"sync: {a.Kind} {a.Object}: {a.Description}");
+            }
             var (problems, _) = await Convergence.CheckAsync(ctx, ctx.Engine, b);
             Assert.True(problems.Count == 0, string.Join("\n", problems));
             var r = DataPath.QemuIo(ctx.Lab, nodes[0].InitiatorIqn, b.SharedTargetIqn, 0, c1.User, c1.RevealSecret(), "read -P 0x5a 0 65536");
             Assert.True(r.Ok, "data written before the power cut: " + r.Out);
+            Assert.True(lost.Count == 0,
+                $"the batch had returned success {resetAfterMs} ms before the power cut, but the target came back without: " +
+                string.Join("; ", lost.Select(d => $"{d.Lun}: {d.Detail}")) + " (one Sync-IscsiTarget repaired it)");
         }
         finally { Dump(ctx, 120); }
     }

@@ -50,16 +50,10 @@ public static class TargetcliCommands
     public static string AclAuthentication(string target, string initiator, bool required) =>
         $"{Tpg(target)}/acls/{initiator} set attribute authentication={(required ? 1 : 0)}";
 
-    public static string SetChap(string target, string initiator, string user, string secret) =>
-        $"{Tpg(target)}/acls/{initiator} set auth userid={user} password={secret}";
+    /// <summary>One line for one-way CHAP, and the mutual credential with it when given.</summary>
+    public static string SetChap(string target, string initiator, string user, string secret, string? mutualUser = null, string? mutualSecret = null) =>
+        mutualUser is null
+            ? $"{Tpg(target)}/acls/{initiator} set auth userid={user} password={secret}"
+            : $"{Tpg(target)}/acls/{initiator} set auth userid={user} password={secret} mutual_userid={mutualUser} mutual_password={mutualSecret}";
 
-    public static string SetMutualChap(string target, string initiator, string user, string secret) =>
-        $"{Tpg(target)}/acls/{initiator} set auth mutual_userid={user} mutual_password={secret}";
-
-    /// <summary>targetcli clears an auth value given as NULL.</summary>
-    public static string ClearChap(string target, string initiator) =>
-        $"{Tpg(target)}/acls/{initiator} set auth userid=NULL password=NULL mutual_userid=NULL mutual_password=NULL";
-
-    public static string ClearMutualChap(string target, string initiator) =>
-        $"{Tpg(target)}/acls/{initiator} set auth mutual_userid=NULL mutual_password=NULL";
 }

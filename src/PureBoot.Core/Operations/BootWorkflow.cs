@@ -295,7 +295,7 @@ public sealed partial class PureBootEngine
                 creates.Add(new(w.Key, CreateLun(t, $"/backstores/{plugin}/{lun.StorageObjectName}", lun.TpgLunIndex!.Value)));
                 if (lun.Status != LunStatus.Active) continue;
                 creates.Add(new(w.Key, CreateAcl(t, lun.InitiatorIqn!)));
-                creates.AddRange(AuthLines(t, lun.InitiatorIqn!, lun, w).Select(x => new TargetcliLine(w.Key, x)));
+                creates.AddRange(AuthLines(t, lun.InitiatorIqn!, lun, w, freshAcl: true).Select(x => new TargetcliLine(w.Key, x)));
                 creates.Add(new(w.Key, CreateMappedLun(t, lun.InitiatorIqn!, lun.MappedLunIndex!.Value, lun.TpgLunIndex.Value)));
             }
         else
@@ -311,7 +311,7 @@ public sealed partial class PureBootEngine
                 var first = grp.OrderBy(w => w.Row.MappedLunIndex).First();
                 deletes.Add(new(first.Key, DeleteAcl(grp.Key.T, grp.Key.I)));
                 creates.Add(new(first.Key, CreateAcl(grp.Key.T, grp.Key.I)));
-                creates.AddRange(AuthLines(grp.Key.T, grp.Key.I, first.Row, first).Select(x => new TargetcliLine(first.Key, x)));
+                creates.AddRange(AuthLines(grp.Key.T, grp.Key.I, first.Row, first, freshAcl: true).Select(x => new TargetcliLine(first.Key, x)));
                 foreach (var w in grp.OrderBy(w => w.Row.MappedLunIndex))
                     creates.Add(new(w.Key, CreateMappedLun(grp.Key.T, grp.Key.I, w.Row.MappedLunIndex!.Value, w.Row.TpgLunIndex!.Value)));
             }

@@ -309,13 +309,13 @@ public sealed partial class PureBootEngine
             if (acl is null && !aclInBatch.ContainsKey(key))
             {
                 lines.Add(new(w.Key, CreateAcl(target, node.InitiatorIqn)));
-                lines.AddRange(AuthLines(target, node.InitiatorIqn, lun, w).Select(t => new TargetcliLine(w.Key, t)));
+                lines.AddRange(AuthLines(target, node.InitiatorIqn, lun, w, freshAcl: true).Select(t => new TargetcliLine(w.Key, t)));
                 aclInBatch[key] = w; w.CreatedAcl = true;
             }
             else if (acl is not null && partner is null)
             {
                 if (acl.MappedLuns.Count > 0) { w.Outcome.Fail(FailureKind.Conflict, $"ACL {node.InitiatorIqn} on {target} already maps {acl.MappedLuns.Count} LUNs PureBoot did not assign to node '{node.Name}'; run Sync-IscsiTarget."); continue; }
-                lines.AddRange(AuthLines(target, node.InitiatorIqn, lun, w).Select(t => new TargetcliLine(w.Key, t)));
+                lines.AddRange(AuthLines(target, node.InitiatorIqn, lun, w, freshAcl: false).Select(t => new TargetcliLine(w.Key, t)));
                 aclInBatch[key] = w;
             }
             if (!mappedInBatch.TryGetValue(key, out var used))
@@ -472,14 +472,14 @@ public sealed partial class PureBootEngine
             if (acl is null && !aclInBatch.ContainsKey(key))
             {
                 lines.Add(new(w.Key, CreateAcl(target, node.InitiatorIqn)));
-                lines.AddRange(AuthLines(target, node.InitiatorIqn, lun, w).Select(t => new TargetcliLine(w.Key, t)));
+                lines.AddRange(AuthLines(target, node.InitiatorIqn, lun, w, freshAcl: true).Select(t => new TargetcliLine(w.Key, t)));
                 aclInBatch[key] = w; w.CreatedAcl = true;
             }
             else if (acl is not null && partner is null)
             {
                 // An ACL no inventory LUN of this node explains: take it over only if it maps nothing.
                 if (acl.MappedLuns.Count > 0) { w.Outcome.Fail(FailureKind.Conflict, $"ACL {node.InitiatorIqn} on {target} already maps {acl.MappedLuns.Count} LUNs PureBoot did not assign to node '{node.Name}'; run Sync-IscsiTarget."); continue; }
-                lines.AddRange(AuthLines(target, node.InitiatorIqn, lun, w).Select(t => new TargetcliLine(w.Key, t)));
+                lines.AddRange(AuthLines(target, node.InitiatorIqn, lun, w, freshAcl: false).Select(t => new TargetcliLine(w.Key, t)));
                 aclInBatch[key] = w;
             }
             if (!mappedInBatch.TryGetValue(key, out var used))
@@ -490,6 +490,10 @@ public sealed partial class PureBootEngine
             lun.PendingOperation = "assign";
             lines.Add(new(w.Key, CreateMappedLun(target, node.InitiatorIqn, mi, lun.TpgLunIndex!.Value)));
         }
+        // New ACLs inherit the TPG's authentication: make sure it is the locked-down 1 before they appear.
+        foreach (var t in items.Where(i => i.W.Ok).Select(i => i.W.Row.TargetIqn!).Distinct().ToList())
+            if (live.FindTarget(t)?.Tpg1 is { } tpg && (tpg.Attribute("authentication") != "1" || tpg.Attribute("generate_node_acls") != "0"))
+                lines.Insert(0, new(TargetKey, SecureTpg(t)));
         var ws = items.Select(i => i.W).ToList();
         var going = ws.Where(w => w.Ok).ToList();
         if (going.Count == 0) { ResetFailedAssignments(ws); return; }
@@ -544,12 +548,18 @@ public sealed partial class PureBootEngine
         w.Outcome.Warnings.Add($"LUN '{lun.Name}' shares node '{w.Outcome.Lun?.NodeName ?? partner.NodeName}''s ACL on {partner.TargetIqn} with LUN '{partner.Name}' and now uses its CHAP credential{(changed ? " (its own settings differed)" : "")}.");
     }
 
-    static IEnumerable<string> AuthLines(string target, string initiator, Lun lun, Work w)
+    /// <summary>
+    /// The lines that give an ACL the LUN's CHAP settings. An ACL made in the same script starts at
+    /// authentication=-1 and so inherits its TPG's 1 (PureBoot locks every TPG down so, and checks it): CHAP needs no
+    /// attribute line there. A CHAP-less ACL always gets an explicit 0, an existing ACL an explicit setting.
+    /// </summary>
+    static IEnumerable<string> AuthLines(string target, string initiator, Lun lun, Work w, bool freshAcl)
     {
-        yield return AclAuthentication(target, initiator, lun.ChapEnabled);
-        if (!lun.ChapEnabled) yield break;
-        yield return SetChap(target, initiator, lun.ChapUser!, w.Secret!);
-        if (lun.MutualChapEnabled) yield return SetMutualChap(target, initiator, lun.MutualChapUser!, w.MutualSecret!);
+        if (!lun.ChapEnabled) { yield return AclAuthentication(target, initiator, false); yield break; }
+        if (!freshAcl) yield return AclAuthentication(target, initiator, true);
+        yield return lun.MutualChapEnabled
+            ? SetChap(target, initiator, lun.ChapUser!, w.Secret!, lun.MutualChapUser!, w.MutualSecret!)
+            : SetChap(target, initiator, lun.ChapUser!, w.Secret!);
     }
 
     public async Task<IReadOnlyList<LunOutcome>> UnassignLunsAsync(IReadOnlyList<string> lunNames, CancellationToken ct = default)

@@ -238,10 +238,10 @@ public sealed partial class PureBootEngine
                 // Re-create the ACL: the way to drop a credential without relying on targetcli's clearing syntax.
                 lines.Add(new(main.Key, DeleteAcl(target, initiator)));
                 lines.Add(new(main.Key, CreateAcl(target, initiator)));
-                lines.AddRange(AuthLines(target, initiator, lun, main).Select(t => new TargetcliLine(main.Key, t)));
+                lines.AddRange(AuthLines(target, initiator, lun, main, freshAcl: true).Select(t => new TargetcliLine(main.Key, t)));
                 foreach (var m in acl.MappedLuns) lines.Add(new(main.Key, CreateMappedLun(target, initiator, m.Index, m.TpgLun)));
             }
-            else lines.AddRange(AuthLines(target, initiator, lun, main).Select(t => new TargetcliLine(main.Key, t)));
+            else lines.AddRange(AuthLines(target, initiator, lun, main, freshAcl: false).Select(t => new TargetcliLine(main.Key, t)));
             foreach (var x in ws) x.Row.PendingOperation = "set-chap";
             CommitRows(ws, null, null);
             var run = await RunTargetcliAsync(s, lines, ct);

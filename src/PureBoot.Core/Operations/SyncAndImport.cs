@@ -185,7 +185,7 @@ public sealed partial class PureBootEngine
                     if (!lines.Any(l => l.Text == CreateAcl(row.TargetIqn!, row.InitiatorIqn!)))
                     {
                         lines.Add(new(key, CreateAcl(row.TargetIqn!, row.InitiatorIqn!)));
-                        lines.AddRange(AuthLines(row.TargetIqn!, row.InitiatorIqn!, row, w).Select(t => new TargetcliLine(key, t)));
+                        lines.AddRange(AuthLines(row.TargetIqn!, row.InitiatorIqn!, row, w, freshAcl: true).Select(t => new TargetcliLine(key, t)));
                         repairs.Add("re-create the node's ACL with its CHAP");
                     }
                 }
@@ -194,7 +194,7 @@ public sealed partial class PureBootEngine
                     var problem = LioChecks.CheckMapping(live, row, row.InitiatorIqn!, row.MappedLunIndex ?? -1, w.Secret, w.MutualSecret);
                     if (problem is not null && (problem.Contains("CHAP") || problem.Contains("authentication")))
                     {
-                        lines.AddRange(AuthLines(row.TargetIqn!, row.InitiatorIqn!, row, w).Select(t => new TargetcliLine(key, t)));
+                        lines.AddRange(AuthLines(row.TargetIqn!, row.InitiatorIqn!, row, w, freshAcl: false).Select(t => new TargetcliLine(key, t)));
                         repairs.Add("re-apply the node's CHAP settings");
                     }
                 }

@@ -75,7 +75,6 @@ public class RestartExportTests : IDisposable
         {
             $"/iscsi/{T}/tpg1/acls delete {IA}",
             $"/iscsi/{T}/tpg1/acls create {IA} add_mapped_luns=false",
-            $"/iscsi/{T}/tpg1/acls/{IA} set attribute authentication=1",
             $"/iscsi/{T}/tpg1/acls/{IA} set auth userid=a password={ca.RevealSecret()}",
             $"/iscsi/{T}/tpg1/acls/{IA} create mapped_lun=0 tpg_lun_or_backstore=0 write_protect=false",
             $"/iscsi/{T}/tpg1/acls/{IA} create mapped_lun=1 tpg_lun_or_backstore=2 write_protect=false",
@@ -146,9 +145,7 @@ public class RestartExportTests : IDisposable
             $"/iscsi/{t}/tpg1 set attribute generate_node_acls=0 authentication=1 demo_mode_write_protect=1 cache_dynamic_acls=0",
             $"/iscsi/{t}/tpg1/luns create /backstores/fileio/a lun=0 add_mapped_luns=false",
             $"/iscsi/{t}/tpg1/acls create {IA} add_mapped_luns=false",
-            $"/iscsi/{t}/tpg1/acls/{IA} set attribute authentication=1",
-            $"/iscsi/{t}/tpg1/acls/{IA} set auth userid=a password={c.RevealSecret()}",
-            $"/iscsi/{t}/tpg1/acls/{IA} set auth mutual_userid={c.MutualUser} mutual_password={c.RevealMutualSecret()}",
+            $"/iscsi/{t}/tpg1/acls/{IA} set auth userid=a password={c.RevealSecret()} mutual_userid={c.MutualUser} mutual_password={c.RevealMutualSecret()}",
             $"/iscsi/{t}/tpg1/acls/{IA} create mapped_lun=0 tpg_lun_or_backstore=0 write_protect=false",
         }, h.Connector.Lines);
         Assert.Equal(before, Normalized());

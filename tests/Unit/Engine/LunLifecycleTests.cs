@@ -63,7 +63,6 @@ public class LunLifecycleTests : IDisposable
         Assert.Equal(new[]
         {
             $"{acl} create {init} add_mapped_luns=false",
-            $"{acl}/{init} set attribute authentication=1",
             $"{acl}/{init} set auth userid=web01 password={h.Engine.GetChapCredential("web01").RevealSecret()}",
             $"{acl}/{init} create mapped_lun=0 tpg_lun_or_backstore=0 write_protect=false",
         }, h.Connector.Lines);
