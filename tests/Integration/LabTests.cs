@@ -114,7 +114,7 @@ public class LabTests(ITestOutputHelper output)
             var reqs = Enumerable.Range(0, 20).Select(i => new LunCreateRequest
             {
                 Name = $"n{i:00}", Backend = "batch",
-                // 60 TiB passes validation but no ext4 file can be that large: targetcli fails on this one line.
+                // 60 TiB passes validation but no ext4 file can be that large: its sparse file cannot be made.
                 SizeBytes = i == 7 ? 60L << 40 : 16L << 20,
             }).ToList();
             var outcomes = await ctx.Engine.CreateLunsAsync(reqs);
@@ -123,6 +123,8 @@ public class LabTests(ITestOutputHelper output)
             output.WriteLine("bad item: " + bad.Error);
             Assert.Equal(LunStatus.Error, ctx.Engine.GetLun("n07").Status);
             Assert.Equal(19, ctx.Engine.ListLuns().Count(l => l.Status == LunStatus.Ready));
+            // PureBoot makes the files sparse itself (targetcli's sparse=true would allocate them whole).
+            Assert.Equal("0", ctx.Lab.SshOk($"stat -c %b '{ctx.StorageDir}/n00.img'").Trim());
             // Nothing orphaned: the saved config holds exactly the 19, and no file was left for the bad one.
             var saved = SaveConfigParser.Parse(ctx.Lab.SavedConfigJson());
             var ours = saved.StorageObjects.Where(s => s.Dev?.StartsWith(ctx.StorageDir + "/") == true).ToList();

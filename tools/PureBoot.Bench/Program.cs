@@ -63,6 +63,7 @@ async Task<RunResult> PureBootRun(int n, bool oneBatch)
     var total = sw.Elapsed;
     var ok = created.Count(o => o.Succeeded) == n && assigned.Count(o => o.Succeeded) == n
              && ctx.Engine.ListLuns().Count(l => l.Status == LunStatus.Active && l.ChapEnabled) == n;
+    foreach (var f in created.Concat(assigned).Where(o => !o.Succeeded).Take(3)) Console.WriteLine($"  failed: {f}");
     var r = new RunResult(n, total.TotalSeconds, tCreate.TotalSeconds, (total - tCreate).TotalSeconds, ctx.Timing.TargetcliSeconds, ctx.Timing.SnapshotSeconds,
         ctx.Timing.StepSeconds, ctx.Timing.OpenSeconds, ctx.Timing.TargetcliStarts, ctx.Shell.Handshakes, ctx.Timing.Sessions, ok);
     var sw2 = Stopwatch.StartNew();

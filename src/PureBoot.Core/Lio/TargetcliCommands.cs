@@ -11,10 +11,8 @@ public static class TargetcliCommands
     static string N(long v) => v.ToString(CultureInfo.InvariantCulture);
     public static string Tpg(string target) => $"/iscsi/{target}/tpg1";
 
-    public static string CreateFileIO(string name, string path, long? sizeBytes) =>
-        sizeBytes is { } s
-            ? $"/backstores/fileio create name={name} file_or_dev={path} size={N(s)} sparse=true"
-            : $"/backstores/fileio create name={name} file_or_dev={path}";
+    /// <summary>For an existing file, which gives the size (PureBoot creates it sparse beforehand).</summary>
+    public static string CreateFileIO(string name, string path) => $"/backstores/fileio create name={name} file_or_dev={path}";
 
     public static string CreateBlock(string name, string device) => $"/backstores/block create name={name} dev={device}";
 

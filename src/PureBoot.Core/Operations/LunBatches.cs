@@ -152,6 +152,7 @@ public sealed partial class PureBootEngine
         if (b.Storage == StorageKind.FileIO && snap.StorageError is not null) steps.Add(new MakeDirectory(TargetKey, b.StoragePath));
         foreach (var w in ws)
         {
+            if (b.Storage == StorageKind.FileIO && w.Row.SourceImage is null) steps.Add(new CreateSparseFile(w.Key, w.Row.BackingPath!, w.Row.SizeBytes));
             if (b.Storage == StorageKind.FileIO && w.Row.SourceImage is not null)
             {
                 steps.Add(new CopyImage(w.Key, w.Row.SourceImage, w.Row.BackingPath!));
@@ -172,6 +173,7 @@ public sealed partial class PureBootEngine
             if (r.Ok)
             {
                 if (r.Step is CopyImage c) createdPaths.Add(c.Destination);
+                if (r.Step is CreateSparseFile f) createdPaths.Add(f.Path);
                 if (r.Step is CreateLogicalVolume lv) createdPaths.Add($"/dev/{lv.VolumeGroup}/{lv.Name}");
                 continue;
             }
@@ -187,7 +189,7 @@ public sealed partial class PureBootEngine
         {
             var soPath = $"/backstores/{plugin}/{w.Row.StorageObjectName}";
             if (b.Storage == StorageKind.FileIO)
-                lines.Add(new(w.Key, CreateFileIO(w.Row.StorageObjectName!, w.Row.BackingPath!, w.Row.SourceImage is null ? w.Row.SizeBytes : null)));
+                lines.Add(new(w.Key, CreateFileIO(w.Row.StorageObjectName!, w.Row.BackingPath!)));   // the file is there: it gives the size
             else
                 lines.Add(new(w.Key, CreateBlock(w.Row.StorageObjectName!, w.Row.BackingPath!)));
             if (b.Mode == TargetMode.PerLun) lines.AddRange(EnsureTarget(live, b, w.Row.TargetIqn!).Select(t => new TargetcliLine(w.Key, t)));

@@ -169,7 +169,7 @@ public sealed partial class PureBootEngine
                     var lines = new List<TargetcliLine>
                     {
                         new(w.Key, DeleteStorageObject("fileio", lun.StorageObjectName!)),
-                        new(w.Key, CreateFileIO(lun.StorageObjectName!, lun.BackingPath!, null)),
+                        new(w.Key, CreateFileIO(lun.StorageObjectName!, lun.BackingPath!)),
                     };
                     if (b.Mode == TargetMode.PerLun) lines.AddRange(EnsureTarget(snap.Live, b, lun.TargetIqn!).Select(t => new TargetcliLine(w.Key, t)));
                     lines.Add(new(w.Key, CreateLun(lun.TargetIqn!, $"/backstores/fileio/{lun.StorageObjectName}", lun.TpgLunIndex!.Value)));

@@ -147,7 +147,7 @@ public sealed partial class PureBootEngine
                     row.Status = LunStatus.Error; row.ErrorMessage = w.Outcome.Error; work.Add(w);
                     continue;
                 }
-                lines.Add(new(key, b.Storage == StorageKind.FileIO ? CreateFileIO(row.StorageObjectName!, row.BackingPath!, null) : CreateBlock(row.StorageObjectName!, row.BackingPath!)));
+                lines.Add(new(key, b.Storage == StorageKind.FileIO ? CreateFileIO(row.StorageObjectName!, row.BackingPath!) : CreateBlock(row.StorageObjectName!, row.BackingPath!)));
                 repairs.Add("re-create the storage object");
             }
             foreach (var l in EnsureTarget(live, b, row.TargetIqn!)) { lines.Add(new(key, l)); repairs.Add(l.StartsWith("/iscsi create") ? "re-create the target" : "lock down the TPG or its portal"); }

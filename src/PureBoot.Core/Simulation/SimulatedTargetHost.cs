@@ -243,6 +243,7 @@ internal static class SimulatedShell
         MakeDirectory m => MakeDirectory(s, m.Path),
         CopyImage c => CopyImage(s, c.Source, c.Destination),
         GrowFile g => Grow(s, g.Path, g.SizeBytes),
+        CreateSparseFile f => Sparse(s, f.Path, f.SizeBytes),
         RemoveFile r => Remove(s, r.Path),
         CreateLogicalVolume c => LvCreate(s, c.VolumeGroup, c.Name, c.SizeBytes),
         ExtendLogicalVolume e => LvExtend(s, e.VolumeGroup, e.Name, e.SizeBytes),
@@ -260,6 +261,15 @@ internal static class SimulatedShell
         for (var a = SimulatedHostState.ParentOf(p); a != "/"; a = SimulatedHostState.ParentOf(a))
             if (s.FileExists(a)) return (1, $"mkdir: cannot create directory '{path}': Not a directory");
         s.AddDirectory(p);
+        return (0, "");
+    }
+
+    static (int, string) Sparse(SimulatedHostState s, string path, long size)
+    {
+        var p = N(path);
+        if (s.FileExists(p) || s.DirectoryExists(p)) return (17, $"refusing to overwrite existing {path}");
+        if (!s.DirectoryExists(SimulatedHostState.ParentOf(p))) return (1, $"truncate: cannot open '{path}' for writing: No such file or directory");
+        s.AddFile(p, size, 0);
         return (0, "");
     }
 

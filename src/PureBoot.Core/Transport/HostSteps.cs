@@ -16,6 +16,15 @@ public sealed record MakeDirectory(string ItemKey, string Path) : HostStep(ItemK
     public override string Describe() => $"mkdir -p {Path}";
 }
 
+/// <summary>
+/// A new sparse file of SizeBytes (truncate), refusing to overwrite. targetcli 2.1.53's own "sparse=true" calls
+/// posix_fallocate and so allocates the whole file: PureBoot makes the file and hands it to targetcli without a size.
+/// </summary>
+public sealed record CreateSparseFile(string ItemKey, string Path, long SizeBytes) : HostStep(ItemKey)
+{
+    public override string Describe() => $"truncate -s {SizeBytes} {Path}";
+}
+
 /// <summary>Clone an image: cp --reflink=auto --sparse=always, refusing to overwrite.</summary>
 public sealed record CopyImage(string ItemKey, string Source, string Destination) : HostStep(ItemKey)
 {

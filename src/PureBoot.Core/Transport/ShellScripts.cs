@@ -31,6 +31,7 @@ if ! flock -w {{lockWaitSeconds}} 9 </dev/null; then echo "@@PB-FATAL lock-timeo
 pb_step() { local i=$1; shift; local out rc; out=$("$@" 2>&1 </dev/null); rc=$?; printf '@@PB-STEP %s %s %s\n' "$i" "$rc" "$(printf '%s' "$out" | head -c 4000 | base64 -w0)"; }
 pb_mkdir() { mkdir -p -m 0700 -- "$1"; }
 pb_copy() { if [ -e "$2" ]; then echo "refusing to overwrite existing $2"; return 17; fi; [ -f "$1" ] || { echo "source image $1 does not exist"; return 2; }; cp --reflink=auto --sparse=always -- "$1" "$2.pbtmp" && mv -- "$2.pbtmp" "$2" || { rc=$?; rm -f -- "$2.pbtmp"; return $rc; }; }
+pb_sparse() { if [ -e "$1" ]; then echo "refusing to overwrite existing $1"; return 17; fi; truncate -s "$2" -- "$1" || { rc=$?; rm -f -- "$1"; return $rc; }; }
 pb_grow() { local cur; cur=$(stat -c %s -- "$1") || return 1; if [ "$2" -lt "$cur" ]; then echo "refusing to shrink $1 from $cur to $2 bytes"; return 1; fi; truncate -s "$2" -- "$1"; }
 pb_rm() { rm -f -- "$1"; }
 pb_lvcreate() { lvcreate -y -W y -Z y -L "$3"b -n "$2" "$1"; }
@@ -113,6 +114,7 @@ print(json.dumps(out))
                 MakeDirectory s => $"pb_mkdir {Quote(s.Path)}",
                 CopyImage s => $"pb_copy {Quote(s.Source)} {Quote(s.Destination)}",
                 GrowFile s => $"pb_grow {Quote(s.Path)} {s.SizeBytes}",
+                CreateSparseFile s => $"pb_sparse {Quote(s.Path)} {s.SizeBytes}",
                 RemoveFile s => $"pb_rm {Quote(s.Path)}",
                 CreateLogicalVolume s => $"pb_lvcreate {Quote(s.VolumeGroup)} {Quote(s.Name)} {s.SizeBytes}",
                 ExtendLogicalVolume s => $"pb_lvextend {Quote(s.VolumeGroup)} {Quote(s.Name)} {s.SizeBytes}",

@@ -15,8 +15,8 @@ public enum FaultKind
     KillClient,
     /// <summary>A timer runs <c>ssh -O exit</c> on the backend's ControlMaster while a host call runs.</summary>
     MasterExit,
-    /// <summary>A timer SIGKILLs the ControlMaster process (stale control socket left behind) while a host call runs.</summary>
-    KillMaster,
+    /// <summary>A timer SIGTERMs the ControlMaster process while a host call runs: it exits and removes its socket, as when its link drops.</summary>
+    StopMaster,
 }
 
 public sealed record FaultPlan(FaultKind Kind, int AtCall, bool After, TimeSpan Delay)
@@ -80,14 +80,14 @@ public sealed class FaultyConnector : ITargetHostConnector
                 case FaultKind.Die when !p.After:
                     Fired = $"process died before call {n} ({what}); killed {KillSessionClients()} ssh client(s)";
                     throw new ProcessDiedException(Fired);
-                case FaultKind.KillClient or FaultKind.MasterExit or FaultKind.KillMaster:
+                case FaultKind.KillClient or FaultKind.MasterExit or FaultKind.StopMaster:
                     _timer = timer = Task.Run(async () =>
                     {
                         await Task.Delay(p.Delay);
                         var hit = p.Kind switch
                         {
                             FaultKind.KillClient => $"SIGKILL to {KillSessionClients()} ssh client(s)",
-                            FaultKind.KillMaster => $"SIGKILL to {KillMasters()} ssh master(s)",
+                            FaultKind.StopMaster => $"SIGTERM to {KillMasters(hard: false)} ssh master(s)",
                             _ => await MasterExit(b),
                         };
                         Fired = $"{hit} {sw.ElapsedMilliseconds} ms into call {n} ({what})";
@@ -128,8 +128,8 @@ public sealed class FaultyConnector : ITargetHostConnector
     /// <summary>SIGKILLs the ssh clients that carry this connector's sessions (found by control directory); returns how many.</summary>
     public int KillSessionClients() => SshProcesses.Kill(SshProcesses.Find(_controlDir, master: false));
 
-    /// <summary>SIGKILLs the ControlMaster of this connector's control directory; returns how many.</summary>
-    public int KillMasters() => SshProcesses.Kill(SshProcesses.Find(_controlDir, master: true));
+    /// <summary>Stops the ControlMaster(s) of this connector's control directory (SIGKILL, or SIGTERM); returns how many.</summary>
+    public int KillMasters(bool hard = true) => SshProcesses.Kill(SshProcesses.Find(_controlDir, master: true), hard);
 
     sealed class Session(FaultyConnector owner, Backend backend, ITargetHostSession inner) : ITargetHostSession
     {
@@ -169,12 +169,19 @@ public static class SshProcesses
         return found;
     }
 
-    public static int Kill(IEnumerable<(int Pid, string CommandLine)> processes)
+    /// <summary>SIGKILL (hard) or SIGTERM to each process, by pid; returns how many were signalled.</summary>
+    public static int Kill(IEnumerable<(int Pid, string CommandLine)> processes, bool hard = true)
     {
         var n = 0;
         foreach (var (pid, _) in processes)
         {
-            try { using var p = Process.GetProcessById(pid); p.Kill(); n++; } catch { }
+            try
+            {
+                if (hard) { using var p = Process.GetProcessById(pid); p.Kill(); }
+                else if (Lab.RunHost("kill", "-TERM", pid.ToString()).Code != 0) continue;
+                n++;
+            }
+            catch { }
         }
         return n;
     }

@@ -21,6 +21,8 @@ public sealed class RelContext : IDisposable
     public byte[] Key { get; } = RandomNumberGenerator.GetBytes(32);
     public string DbPath => Path.Combine(Dir, "pureboot.db");
     public string ControlDir => Path.Combine(Dir, "ssh");
+    /// <summary>ssh control directory of the test plumbing (Vm, VmOk, VmWithInput): one multiplexed connection, not PureBoot's.</summary>
+    public string PlumbingDir => Path.Combine(Dir, "p");
     public List<string> Log { get; } = new();
     public string IqnPrefix => $"iqn.2026-01.rel.{Id}";
     public string StorageDir => $"{Lab.LunDir}/{Id}";
@@ -62,31 +64,35 @@ public sealed class RelContext : IDisposable
     /// <summary>An initiator IQN private to this test (ACLs live under this test's targets anyway).</summary>
     public string InitiatorIqn(string node) => $"iqn.2026-01.rel.{Id}:{node}";
 
-    /// <summary>Timed, logged VM command (test plumbing, not PureBoot's transport).</summary>
-    public (int Code, string Out) Vm(string command, int timeoutSeconds = 300)
-    {
-        var sw = Stopwatch.StartNew();
-        var r = Lab.Ssh(command, timeoutSeconds: timeoutSeconds);
-        Say($"vm ({sw.ElapsedMilliseconds} ms, rc {r.Code}): {command.Split('\n')[0]}");
-        return r;
-    }
+    /// <summary>Timed, logged VM command as root (test plumbing, not PureBoot's transport).</summary>
+    public (int Code, string Out) Vm(string command, int timeoutSeconds = 300) => Plumb(command, null, timeoutSeconds);
 
     /// <summary>Runs a VM command with text on its stdin (keeps values such as secrets off the command line).</summary>
-    public (int Code, string Out) VmWithInput(string command, string input)
+    public (int Code, string Out) VmWithInput(string command, string input) => Plumb(command, input, 300);
+
+    /// <summary>Forgets the plumbing's ssh master (after the VM was reset under it).</summary>
+    public void ResetPlumbing() => SshProcesses.Kill(SshProcesses.Find(PlumbingDir, null));
+
+    (int Code, string Out) Plumb(string command, string? input, int timeoutSeconds)
     {
+        Directory.CreateDirectory(PlumbingDir);
+        var sw = Stopwatch.StartNew();
         var psi = new ProcessStartInfo("ssh") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var a in new[] { "-i", Lab.RootKey, "-p", Lab.SshPort.ToString(), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
                      "-o", "StrictHostKeyChecking=yes", "-o", $"UserKnownHostsFile={Lab.KnownHosts}", "-o", "ConnectTimeout=15", "-o", "LogLevel=ERROR",
+                     "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
+                     "-o", "ControlMaster=auto", "-o", $"ControlPath={PlumbingDir}/%C", "-o", "ControlPersist=120",
                      $"root@{Lab.Host}", command })
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
-        p.StandardInput.Write(input);
+        if (input is not null) p.StandardInput.Write(input);
         p.StandardInput.Close();
         var err = p.StandardError.ReadToEndAsync();
-        var o = p.StandardOutput.ReadToEnd();
+        var o = p.StandardOutput.ReadToEndAsync();
+        if (!p.WaitForExit(timeoutSeconds * 1000)) { p.Kill(true); throw new TimeoutException($"ssh {command} timed out"); }
         p.WaitForExit();
-        Say($"vm (rc {p.ExitCode}, with stdin): {command.Split('\n')[0]}");
-        return (p.ExitCode, o + err.Result);
+        Say($"vm ({sw.ElapsedMilliseconds} ms, rc {p.ExitCode}{(input is null ? "" : ", with stdin")}): {command.Split('\n')[0]}");
+        return (p.ExitCode, o.Result + err.Result);
     }
 
     public string VmOk(string command)
@@ -107,6 +113,7 @@ public sealed class RelContext : IDisposable
         try { Vm(CleanupScript(IqnPrefix, StorageDir, Lab.VolumeGroup, Id)); } catch { }
         // The ControlMaster (and any stray ssh) of this test's control directory: processes this test started.
         SshProcesses.Kill(SshProcesses.Find(ControlDir, null));
+        SshProcesses.Kill(SshProcesses.Find(PlumbingDir, null));
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(Dir, true); } catch { }
     }

@@ -50,11 +50,15 @@ public class LunLifecycleTests : IDisposable
         {
             "/iscsi create iqn.2026-01.local.pureboot:san1",
             "/iscsi/iqn.2026-01.local.pureboot:san1/tpg1 set attribute generate_node_acls=0 authentication=1 demo_mode_write_protect=1 cache_dynamic_acls=0",
-            "/backstores/fileio create name=web01 file_or_dev=/var/lib/pureboot/luns/web01.img size=67108864 sparse=true",
+            "/backstores/fileio create name=web01 file_or_dev=/var/lib/pureboot/luns/web01.img",
             "/iscsi/iqn.2026-01.local.pureboot:san1/tpg1/luns create /backstores/fileio/web01 lun=0 add_mapped_luns=false",
-            "/backstores/fileio create name=web02 file_or_dev=/var/lib/pureboot/luns/web02.img size=67108864 sparse=true",
+            "/backstores/fileio create name=web02 file_or_dev=/var/lib/pureboot/luns/web02.img",
             "/iscsi/iqn.2026-01.local.pureboot:san1/tpg1/luns create /backstores/fileio/web02 lun=1 add_mapped_luns=false",
         }, h.Connector.Lines);
+        // The image files are made sparse by PureBoot (targetcli's sparse=true allocates them whole).
+        Assert.Equal(new[] { "truncate -s 67108864 /var/lib/pureboot/luns/web01.img", "truncate -s 67108864 /var/lib/pureboot/luns/web02.img" },
+            h.Connector.Steps.Select(s => s.Describe()));
+        Assert.Equal(0, h.State.Files["/var/lib/pureboot/luns/web01.img"].AllocatedBytes);
         h.Engine.AddNode("web01", "52:54:00:00:00:01");
         h.Connector.Lines.Clear();
         await h.Engine.AssignLunsAsync(new[] { new LunAssignRequest("web01", "web01") });
