@@ -28,7 +28,8 @@ trap 'rm -rf "$pb_t"' EXIT
 export TMPDIR="$pb_t"
 { exec 9>>{{LockFile}}; } 2>/dev/null || exec 9>>/var/lock/pureboot.lock || { echo "@@PB-FATAL lock could not open the lock file"; exit 71; }
 if ! flock -w {{lockWaitSeconds}} 9 </dev/null; then echo "@@PB-FATAL lock-timeout another PureBoot run held the target lock for {{lockWaitSeconds}} s"; exit 72; fi
-pb_step() { local i=$1; shift; local out rc; out=$("$@" 2>&1 </dev/null); rc=$?; printf '@@PB-STEP %s %s %s\n' "$i" "$rc" "$(printf '%s' "$out" | head -c 4000 | base64 -w0)"; }
+# Encode a step's output only when there is some: three processes fewer per quiet step (they cost ~40 ms each under TCG).
+pb_step() { local i=$1; shift; local out rc enc=""; out=$("$@" 2>&1 </dev/null); rc=$?; if [ -n "$out" ]; then enc=$(printf '%s' "$out" | head -c 4000 | base64 -w0); fi; printf '@@PB-STEP %s %s %s\n' "$i" "$rc" "$enc"; }
 pb_mkdir() { mkdir -p -m 0700 -- "$1"; }
 pb_copy() { if [ -e "$2" ]; then echo "refusing to overwrite existing $2"; return 17; fi; [ -f "$1" ] || { echo "source image $1 does not exist"; return 2; }; cp --reflink=auto --sparse=always -- "$1" "$2.pbtmp" && mv -- "$2.pbtmp" "$2" || { rc=$?; rm -f -- "$2.pbtmp"; return $rc; }; }
 pb_sparse() { if [ -e "$1" ]; then echo "refusing to overwrite existing $1"; return 17; fi; truncate -s "$2" -- "$1" || { rc=$?; rm -f -- "$1"; return $rc; }; }
