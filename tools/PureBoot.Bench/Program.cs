@@ -149,9 +149,9 @@ void WriteReport()
         md.AppendLine("| approach | seconds | targetcli starts | ratio |");
         md.AppendLine("|---|---|---|---|");
         md.AppendLine(string.Format(inv, "| per-step (one targetcli per step, saveconfig per item) | {0:0.0} | {1} | 1.0x |", b, 3 + 6 * opt.Baseline));
-        md.AppendLine(string.Format(inv, "| PureBoot, one batch (`New-IscsiLun -Assign`) | {0:0.0} | {1} | **{2:0.1}x faster** |", same.Total, same.Starts, b / same.Total));
+        md.AppendLine(string.Format(inv, "| PureBoot, one batch (`New-IscsiLun -Assign`) | {0:0.0} | {1} | **{2:0.0}x faster** |", same.Total, same.Starts, b / same.Total));
         if (pipelined is not null)
-            md.AppendLine(string.Format(inv, "| PureBoot, two batches (`New-IscsiLun \\| Set-IscsiLunAssignment`) | {0:0.0} | {1} | {2:0.1}x faster |", pipelined.Total, pipelined.Starts, b / pipelined.Total));
+            md.AppendLine(string.Format(inv, "| PureBoot, two batches (`New-IscsiLun \\| Set-IscsiLunAssignment`) | {0:0.0} | {1} | {2:0.0}x faster |", pipelined.Total, pipelined.Starts, b / pipelined.Total));
     }
     if (results.Count >= 2)
     {
