@@ -142,6 +142,9 @@ print(json.dumps(out))
         }
         sb.Append($"PB_TC_{nonce}\n");
         sb.Append($"echo \"@@PB-TC-RC {nonce} $?\"\n");
+        // rtslib copies the saved config into place without fsync: flush it (and new backing files) before the
+        // batch is reported done, or a power cut right after can bring back the previous config.
+        sb.Append("sync\n");
         sb.Append($"echo '@@PB-BEGIN tcout {nonce}'; cat \"$pb_t/tc.out\"; echo; echo '@@PB-END tcout {nonce}'\n");
         sb.Append($"echo '@@PB-BEGIN saved {nonce}'; cat {Quote(saveFile)} 2>/dev/null; echo; echo '@@PB-END saved {nonce}'\n");
         sb.Append("} </dev/null\n");

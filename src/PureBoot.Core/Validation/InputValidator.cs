@@ -23,18 +23,18 @@ public static partial class InputValidator
     public const long MaxSizeBytes = 64L << 40;         // 64 TiB
     public const int MaxIqnBytes = 223;                 // RFC 3720 3.2.6.1
 
-    [GeneratedRegex(@"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")] private static partial Regex NameRx();
+    [GeneratedRegex(@"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\z")] private static partial Regex NameRx();
     // iqn.yyyy-mm.reversed.domain[:unique-name]; the unique part may use letters, digits, '.', '-', ':'.
-    [GeneratedRegex(@"^iqn\.(\d{4})-(\d{2})\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:-]*[a-z0-9])?$")] private static partial Regex IqnRx();
-    [GeneratedRegex(@"^iqn\.(\d{4})-(\d{2})\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")] private static partial Regex IqnPrefixRx();
-    [GeneratedRegex(@"^eui\.[0-9a-f]{16}$")] private static partial Regex EuiRx();
-    [GeneratedRegex(@"^naa\.([0-9a-f]{16}|[0-9a-f]{32})$")] private static partial Regex NaaRx();
-    [GeneratedRegex(@"^[A-Za-z0-9._:-]{1,64}$")] private static partial Regex ChapUserRx();
-    [GeneratedRegex(@"^[A-Za-z0-9+_.][A-Za-z0-9+_.-]{0,126}$")] private static partial Regex VolumeGroupRx();
-    [GeneratedRegex(@"^[a-z_][a-z0-9_-]{0,31}$")] private static partial Regex UnixUserRx();
-    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")] private static partial Regex HostNameRx();
+    [GeneratedRegex(@"^iqn\.(\d{4})-(\d{2})\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:-]*[a-z0-9])?\z")] private static partial Regex IqnRx();
+    [GeneratedRegex(@"^iqn\.(\d{4})-(\d{2})\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\z")] private static partial Regex IqnPrefixRx();
+    [GeneratedRegex(@"^eui\.[0-9a-f]{16}\z")] private static partial Regex EuiRx();
+    [GeneratedRegex(@"^naa\.([0-9a-f]{16}|[0-9a-f]{32})\z")] private static partial Regex NaaRx();
+    [GeneratedRegex(@"^[A-Za-z0-9._:-]{1,64}\z")] private static partial Regex ChapUserRx();
+    [GeneratedRegex(@"^[A-Za-z0-9+_.][A-Za-z0-9+_.-]{0,126}\z")] private static partial Regex VolumeGroupRx();
+    [GeneratedRegex(@"^[a-z_][a-z0-9_-]{0,31}\z")] private static partial Regex UnixUserRx();
+    [GeneratedRegex(@"^(?=.{1,253}\z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\z")] private static partial Regex HostNameRx();
     // Paths that reach the target host: plain characters only, so a path can never carry shell or targetcli syntax.
-    [GeneratedRegex(@"^/[A-Za-z0-9._+/-]*$")] private static partial Regex SafePathRx();
+    [GeneratedRegex(@"^/[A-Za-z0-9._+/-]*\z")] private static partial Regex SafePathRx();
 
     public static string Name(string? value, string parameterName)
     {
@@ -79,9 +79,9 @@ public static partial class InputValidator
     {
         var v = Required(value, parameterName).Trim();
         string hex;
-        if (Regex.IsMatch(v, @"^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$")) hex = v.Replace(":", "").Replace("-", "");
-        else if (Regex.IsMatch(v, @"^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$")) hex = v.Replace(".", "");
-        else if (Regex.IsMatch(v, @"^[0-9A-Fa-f]{12}$")) hex = v;
+        if (Regex.IsMatch(v, @"^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}\z")) hex = v.Replace(":", "").Replace("-", "");
+        else if (Regex.IsMatch(v, @"^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\z")) hex = v.Replace(".", "");
+        else if (Regex.IsMatch(v, @"^[0-9A-Fa-f]{12}\z")) hex = v;
         else throw new ValidationException(parameterName,
             $"Parameter '{parameterName}': {Show(v)} is not a MAC address. Use aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff or aabbccddeeff.");
         hex = hex.ToLowerInvariant();

@@ -104,6 +104,21 @@ public class InputValidatorTests
     public void RejectsHostsThatCouldBeOptions(string h) => Assert.Throws<ValidationException>(() => InputValidator.Host(h, "Host"));
 
     [Fact]
+    public void ATrailingLineFeedIsRejectedEverywhere()
+    {
+        // .NET's $ also matches before a final \n: every allow-list anchors with \z.
+        Assert.Throws<ValidationException>(() => InputValidator.Name("web01\n", "Name"));
+        Assert.Throws<ValidationException>(() => InputValidator.Iqn("iqn.2026-01.local.x:a\n", "InitiatorIqn"));
+        Assert.Throws<ValidationException>(() => InputValidator.Iqn("eui.02004567a425678d\n", "InitiatorIqn"));
+        Assert.Throws<ValidationException>(() => InputValidator.IqnPrefix("iqn.2026-01.local.x\n", "IqnPrefix"));
+        Assert.Throws<ValidationException>(() => InputValidator.ChapUser("user\n", "ChapUser"));
+        Assert.Throws<ValidationException>(() => InputValidator.VolumeGroup("vg\n", "StoragePath"));
+        Assert.Throws<ValidationException>(() => InputValidator.UnixUser("root\n", "User"));
+        Assert.Throws<ValidationException>(() => InputValidator.Host("san1\n", "Host"));
+        Assert.Throws<ValidationException>(() => InputValidator.HostDirectory("/var/lib/x\n", "StoragePath"));
+    }
+
+    [Fact]
     public void ShowsControlCharactersEscapedInMessages()
     {
         var e = Assert.Throws<ValidationException>(() => InputValidator.Name("a\u0000b\nc", "Name"));

@@ -18,8 +18,9 @@ public class ShellScriptsTests
         Assert.Equal(lines, text[2..6]);
         Assert.Equal($"PB_TC_{Nonce}", text[6]);
         Assert.Equal($"echo \"@@PB-TC-RC {Nonce} $?\"", text[7]);
-        Assert.Contains("cat '/etc/rtslib-fb-target/saveconfig.json'", text[9]);
-        Assert.Equal("} </dev/null", text[10]);
+        Assert.Equal("sync", text[8]);                      // durable before the batch is reported done
+        Assert.Contains("cat '/etc/rtslib-fb-target/saveconfig.json'", text[10]);
+        Assert.Equal("} </dev/null", text[11]);
     }
 
     [Theory]
