@@ -77,7 +77,7 @@ public sealed class ShellTargetHostConnector : ITargetHostConnector
             "-T", "-o", "BatchMode=yes", "-o", $"ConnectTimeout={_options.ConnectTimeoutSeconds}",
             "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4",
             "-o", $"StrictHostKeyChecking={(b.HostKeyPolicy == HostKeyPolicy.Strict ? "yes" : "accept-new")}",
-            "-o", $"ControlPath={Path.Combine(_options.ControlDirectory, "%C")}",
+            "-o", $"ControlPath={ControlPath(b)}",
             "-o", forMaster ? "ControlMaster=yes" : "ControlMaster=no",
             "-o", $"ControlPersist={_options.ControlPersistSeconds}",
             "-p", b.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -90,11 +90,28 @@ public sealed class ShellTargetHostConnector : ITargetHostConnector
         return args;
     }
 
+    /// <summary>
+    /// The master's socket, named by PureBoot from everything that decides how the connection was made (user, host,
+    /// port, identity, known_hosts, host-key policy): backends that differ in any of these never share a master,
+    /// and PureBoot can find and remove a socket a killed master left behind.
+    /// </summary>
+    internal string ControlPath(Backend b)
+    {
+        var id = $"{b.User}@{b.Host}:{b.Port}|{b.IdentityFile}|{b.KnownHostsFile}|{b.HostKeyPolicy}";
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(id)))[..20].ToLowerInvariant();
+        return Path.Combine(_options.ControlDirectory, hash + ".sock");
+    }
+
     /// <summary>Starts the shared master connection if none runs. Returns true when it had to handshake.</summary>
     async Task<bool> EnsureMasterAsync(Backend b, CancellationToken ct)
     {
-        var check = await RunSshControlAsync(b, new[] { "-O", "check" }, ct);
-        if (check.Code == 0) return false;
+        if ((await RunSshControlAsync(b, new[] { "-O", "check" }, ct)).Code == 0) return false;
+        // Serialise master start-up across processes: otherwise every PureBoot process starting at once starts a
+        // master, and the losers stay behind as plain connections for ever.
+        using var gate = await LockFileAsync(ControlPath(b) + ".lock", TimeSpan.FromSeconds(_options.ConnectTimeoutSeconds * 2 + 30), ct);
+        if ((await RunSshControlAsync(b, new[] { "-O", "check" }, ct)).Code == 0) return false;
+        // No live master: a socket left by a killed one would make the new master give up multiplexing.
+        try { File.Delete(ControlPath(b)); } catch (IOException) { }
         // -f -N: authenticate, then keep the master in the background. Its stderr goes to a file, not a pipe,
         // so the backgrounded master cannot hold our pipe open.
         var errFile = Path.Combine(_options.ControlDirectory, $"master-{Guid.NewGuid():N}.err");
@@ -120,6 +137,16 @@ public sealed class ShellTargetHostConnector : ITargetHostConnector
             return true;
         }
         finally { try { File.Delete(errFile); } catch { } }
+    }
+
+    static async Task<FileStream> LockFileAsync(string path, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) when (DateTime.UtcNow < deadline) { await Task.Delay(100, ct); }
+        }
     }
 
     async Task<(int Code, string Err)> RunSshControlAsync(Backend b, string[] control, CancellationToken ct)
