@@ -31,6 +31,8 @@ public sealed class RelContext : IDisposable
     public PureBootEngine Engine { get; private set; } = null!;
     /// <summary>Extra clean-up run on the VM (as root) before the standard one; each test registers what it changed.</summary>
     public List<string> VmRestore { get; } = new();
+    /// <summary>Clean-up run after this test's LIO objects are gone (e.g. unmounting a file system they used).</summary>
+    public List<string> VmRestoreLate { get; } = new();
 
     public RelContext() => Restart();
 
@@ -111,6 +113,8 @@ public sealed class RelContext : IDisposable
         // tests exercise already, and at 100 LUNs it costs ~90 s on the emulated VM (rtslib: a few seconds).
         try { Engine.Dispose(); } catch { }
         try { Vm(CleanupScript(IqnPrefix, StorageDir, Lab.VolumeGroup, Id)); } catch { }
+        foreach (var r in VmRestoreLate.AsEnumerable().Reverse())
+            try { Vm(r); } catch { }
         // The ControlMaster (and any stray ssh) of this test's control directory: processes this test started.
         SshProcesses.Kill(SshProcesses.Find(ControlDir, null));
         SshProcesses.Kill(SshProcesses.Find(PlumbingDir, null));
@@ -118,7 +122,11 @@ public sealed class RelContext : IDisposable
         try { Directory.Delete(Dir, true); } catch { }
     }
 
-    /// <summary>Removes every LIO object, file and volume of one test's namespace, whatever PureBoot left (rtslib, then saveconfig).</summary>
+    /// <summary>
+    /// Removes every LIO object, file and volume of one test's namespace, whatever PureBoot left (rtslib, then saveconfig).
+    /// Storage objects are matched on the storage directory as a prefix, so <c>{StorageDir}-full/...</c> goes too: a storage
+    /// object whose file vanishes (an unmounted directory) makes every later targetcli saveconfig on the host fail.
+    /// </summary>
     public static string CleanupScript(string iqnPrefix, string storageDir, string vg, string id) => $$"""
 python3 - <<'PY'
 from rtslib_fb import RTSRoot
@@ -129,7 +137,7 @@ for t in list(r.targets):
         t.delete(); changed = True
 for so in list(r.storage_objects):
     p = so.udev_path or ""
-    if p.startswith("{{storageDir}}/") or p.startswith("/dev/{{vg}}/{{id}}"):
+    if p.startswith("{{storageDir}}") or p.startswith("/dev/{{vg}}/{{id}}"):
         so.delete(); changed = True
 if changed:
     r.save_to_file()
