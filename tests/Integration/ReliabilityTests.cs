@@ -613,18 +613,20 @@ public class ReliabilityTests(ITestOutputHelper output)
             var (strictAfter, _) = await Try("strictafter", PureBoot.Core.Model.HostKeyPolicy.Strict, learn);
             Assert.True(strictAfter is null, strictAfter?.Message);
 
-            // Observation (not asserted, see docs/RELIABILITY.md): the ControlPath is ssh's %C (local host, host, port, user), so a
-            // Strict backend with an EMPTY known_hosts rides on a live master that another backend opened for the same host, port and user.
+            // A Strict backend with an EMPTY known_hosts must not ride on a live master that another backend (AcceptNew, its own
+            // known_hosts) opened to the same host, port and user: the master's socket is named by PureBoot from the user, host,
+            // port, identity, known_hosts and policy (it was ssh's %C once, and such a backend connected unchecked).
             {
                 var shared = new PureBoot.Core.Transport.ShellTargetHostConnector(new PureBoot.Core.Transport.ShellOptions { ControlDirectory = Path.Combine(ctx.Dir, "shared") });
                 var opener = ctx.Engine.GetBackend("acceptnew");
                 await using (var s0 = await shared.OpenAsync(opener)) { }
                 ctx.Engine.AddBackend(ctx.Spec("strictshared") with { HostKeyPolicy = PureBoot.Core.Model.HostKeyPolicy.Strict, KnownHostsFile = empty });
-                string verdict;
-                try { await using var s1 = await shared.OpenAsync(ctx.Engine.GetBackend("strictshared")); verdict = "connected through the other backend's master (its empty known_hosts was never consulted)"; }
-                catch (PureBoot.Core.Transport.TargetHostException e) { verdict = $"refused: {e.Failure}"; }
-                output.WriteLine($"Strict + empty known_hosts while another backend's master to the same host is up: {verdict}");
+                PureBoot.Core.Transport.TargetHostException? sharedError = null;
+                try { await using var s1 = await shared.OpenAsync(ctx.Engine.GetBackend("strictshared")); }
+                catch (PureBoot.Core.Transport.TargetHostException e) { sharedError = e; }
+                output.WriteLine($"Strict + empty known_hosts while another backend's master to the same host is up: {(sharedError is null ? "connected through that master" : $"refused: {sharedError.Failure}")}");
                 await shared.CloseMasterAsync(opener);
+                Assert.Equal(PureBoot.Core.Transport.TargetHostFailure.HostKeyRejected, sharedError?.Failure);
             }
 
             // A changed key (another ed25519 key recorded for the host) is refused under both policies.

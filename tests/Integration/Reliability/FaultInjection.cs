@@ -158,9 +158,11 @@ public static class SshProcesses
             string[] argv;
             try { argv = File.ReadAllText(Path.Combine(d, "cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries); }
             catch { continue; }
-            if (argv.Length == 0 || Path.GetFileName(argv[0]) != "ssh") continue;
-            if (!argv.Any(x => x.StartsWith("ControlPath=" + controlDir + "/", StringComparison.Ordinal))) continue;
-            var isMaster = argv.Contains("ControlMaster=yes");
+            if (argv.Length == 0) continue;
+            // A master that ssh backgrounded itself (ControlPersist) renames its process to "ssh: <ControlPath> [mux]".
+            var renamedMaster = argv.Length == 1 && argv[0].StartsWith("ssh: " + controlDir + "/", StringComparison.Ordinal) && argv[0].EndsWith("[mux]", StringComparison.Ordinal);
+            if (!renamedMaster && (Path.GetFileName(argv[0]) != "ssh" || !argv.Any(x => x.StartsWith("ControlPath=" + controlDir + "/", StringComparison.Ordinal)))) continue;
+            var isMaster = renamedMaster || argv.Contains("ControlMaster=yes");
             var isSession = argv.Any(x => x.EndsWith("bash -s", StringComparison.Ordinal));
             if (master == true && !isMaster) continue;
             if (master == false && (isMaster || !isSession)) continue;
