@@ -219,7 +219,10 @@ def file_key(path):
 
 
 def block_read_only(dev):  # as targetcli's _ui_block_ro_check
-    fd = os.open(dev, os.O_RDONLY)  # OSError names the device
+    try:
+        fd = os.open(dev, os.O_RDONLY)
+    except OSError:
+        raise ValueError("Could not open %s" % dev)  # targetcli's words
     try:
         buf = array.array("b", [0] * 4)
         fcntl.ioctl(fd, BLKROGET, buf)
