@@ -39,11 +39,15 @@ pb_lvcreate() { lvcreate -y -W y -Z y -L "$3"b -n "$2" "$1"; }
 pb_lvextend() { lvextend -L "$3"b "$1/$2"; }
 pb_lvremove() { lvremove -f "$1/$2"; }
 pb_dd() { [ -f "$1" ] || { echo "source image $1 does not exist"; return 2; }; dd if="$1" of="$2" bs=4M conv=fsync status=none; }
-echo "@@PB-READY {{nonce}}"
+# The fixed python programs (HostPython): written once per session, run by the snapshot and the rtslib executor.
+{{HostPython.Install(nonce)}}echo "@@PB-READY {{nonce}}"
 
 """;
 
-    /// <summary>Reads the live state through rtslib (no targetcli start) and finds the saveconfig path.</summary>
+    /// <summary>
+    /// Reads the live state through rtslib (rtslib_snapshot.py, installed by the prelude): the config dump, the save
+    /// file, the storage listing and, when asked, the iSCSI sessions from configfs. No targetcli start.
+    /// </summary>
     public static string Snapshot(string nonce, Backend backend, SnapshotRequest request)
     {
         var kind = backend.Storage == StorageKind.FileIO ? "fileio" : "block";
@@ -52,56 +56,12 @@ echo "@@PB-READY {{nonce}}"
         sb.Append("{\n");
         sb.Append("if ! command -v targetcli >/dev/null; then echo \"@@PB-FATAL targetcli-missing targetcli is not installed (package targetcli-fb)\"; fi\n");
         sb.Append($"echo '@@PB-BEGIN snapshot {nonce}'\n");
-        sb.Append($"python3 - {Quote(kind)} {Quote(path)} 2>\"$pb_t/py.err\" <<'PB_PY_{nonce}'\n");
-        sb.Append(SnapshotPython);
-        sb.Append($"PB_PY_{nonce}\n");
+        sb.Append($"python3 {HostPython.PathOf(HostPython.Snapshot)} {Quote(kind)} {Quote(path)} {(request.IncludeSessions ? "1" : "0")} 2>\"$pb_t/py.err\"\n");
         sb.Append($"echo \"@@PB-END snapshot {nonce} $?\"\n");
         sb.Append($"echo '@@PB-BEGIN pyerr {nonce}'; cat \"$pb_t/py.err\"; echo; echo '@@PB-END pyerr {nonce}'\n");
-        if (request.IncludeSessions)
-        {
-            sb.Append($"echo '@@PB-BEGIN sessions {nonce}'\n");
-            sb.Append($"{TargetcliEnv} targetcli sessions detail 2>&1\n");
-            sb.Append($"echo \"@@PB-END sessions {nonce} $?\"\n");
-        }
         sb.Append("} </dev/null\n");
         return sb.ToString();
     }
-
-    // Prints one JSON object: the live config as rtslib dumps it (the saveconfig shape), the save file rtslib
-    // uses on this host, the targetcli version, and the storage listing.
-    const string SnapshotPython = """
-import json, os, sys, subprocess
-out = {}
-from rtslib_fb import RTSRoot
-from rtslib_fb import root as rtsroot
-out["live"] = RTSRoot().dump()
-out["save_file"] = getattr(rtsroot, "default_save_file", None)
-try:
-    from targetcli.version import __version__ as v
-    out["targetcli_version"] = v
-except Exception:
-    out["targetcli_version"] = None
-kind, path = sys.argv[1], sys.argv[2]
-st = []
-if path and kind == "fileio" and os.path.isdir(path):
-    for e in os.scandir(path):
-        if e.is_file(follow_symlinks=False):
-            s = e.stat(follow_symlinks=False)
-            st.append({"name": e.name, "size": s.st_size, "allocated": s.st_blocks * 512})
-elif path and kind == "block":
-    r = subprocess.run(["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|", "-o", "lv_name,lv_size", path], capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    if r.returncode != 0:
-        out["storage_error"] = r.stderr.strip()
-    for line in r.stdout.splitlines():
-        n, _, sz = line.strip().partition("|")
-        if n:
-            st.append({"name": n, "size": int(sz), "allocated": int(sz)})
-elif path and kind == "fileio":
-    out["storage_error"] = "storage directory %s does not exist" % path
-out["storage"] = st
-print(json.dumps(out))
-
-""";
 
     /// <summary>Renders host steps as calls of the fixed helper functions of the prelude.</summary>
     public static string Steps(string nonce, IReadOnlyList<HostStep> steps)

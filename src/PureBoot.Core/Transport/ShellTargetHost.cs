@@ -345,13 +345,8 @@ internal sealed class ShellTargetHostSession : ITargetHostSession
         if (obj["storage"] is JsonArray arr)
             foreach (var e in arr.OfType<JsonObject>())
                 storage.Add(new StorageEntry(e["name"]!.GetValue<string>(), e["size"]!.GetValue<long>(), e["allocated"]!.GetValue<long>()));
-        string? sessions = null;
-        if (request.IncludeSessions)
-        {
-            sessions = Section(lines, "sessions", _nonce, out var tcCode);
-            _targetcliStarts++;
-            if (tcCode != 0) throw TargetcliFailure(sessions, tcCode ?? -1);
-        }
+        // Sessions come from configfs in the same python run, rendered as `targetcli sessions detail` prints them.
+        string? sessions = request.IncludeSessions ? RtslibSessions.ToTargetcliText(obj["sessions"]) : null;
         _options.Log?.Invoke($"[{Backend.Name}] read live state ({sw.ElapsedMilliseconds} ms)");
         return new HostSnapshot
         {

@@ -335,6 +335,9 @@ def scrubber(plan):
     return scrub
 
 
+T_START = time.monotonic()
+
+
 def scrub(text):  # replaced by main once the plan is read
     return text
 
@@ -381,6 +384,7 @@ def main():
     except Exception as e:
         out["save_error"] = scrub(str(e) or e.__class__.__name__)
     el["save"] = time.monotonic() - t
+    el["total"] = time.monotonic() - T_START
     os.close(lock)
     return out
 
