@@ -4,14 +4,18 @@
 # `saveconfig` (gzip backup of the previous file in backup/, then the file) but written atomically and fsync'd.
 # stdout: one JSON result. The whole run holds targetcli's own lock, so an interactive targetcli and PureBoot
 # never interleave. targetcli itself is never started.
-import array, datetime, fcntl, glob, gzip, json, os, signal, sys, time
+# Beyond the schema: an optional "lock_wait_seconds" in the plan (default 300, PureBoot's own lock wait);
+# "elapsed" also has lock_wait, import, ops (seconds per op name), save_dump and total; {"fatal": "..."} and exit
+# status 2 when the plan cannot be read or rtslib cannot be loaded (nothing was changed then).
+import array, fcntl, glob, json, os, signal, sys, time
 
 # targetcli-fb 2.1.53 /usr/bin/targetcli: lock_file = '/var/run/targetcli.lock'; open(lock_file, 'w+');
 # fcntl.flock(fd, LOCK_EX) (blocking) before anything else, held until the shell exits.
 TARGETCLI_LOCK = "/var/run/targetcli.lock"
-DEFAULT_SAVE_FILE = "/etc/rtslib-fb-target/saveconfig.json"  # targetcli keeps backups only for this file
-UNIVERSAL_PREFS = "/etc/rtslib-fb-target/targetcli.conf"
 BLKROGET = 0x125E
+OPS = {"create_storage_object", "delete_storage_object", "create_target", "delete_target", "set_tpg_attributes",
+       "create_portal", "delete_portal", "create_lun", "delete_lun", "create_node_acl", "delete_node_acl",
+       "set_node_acl_attributes", "set_node_acl_auth", "create_mapped_lun", "delete_mapped_lun"}
 
 
 class Links:
@@ -256,74 +260,6 @@ def take_lock(wait):
             time.sleep(0.2)
 
 
-def save(dump, path):
-    """targetcli's saveconfig (backup, then the file), but tmp + fsync + rename + fsync of the directory:
-    rtslib's save_to_file fsyncs a .temp file and then shutil.copy()s it over the target in place, unsynced."""
-    directory = os.path.dirname(path)
-    make_private_dir(directory)
-    if path == DEFAULT_SAVE_FILE:
-        backup(path, directory + "/backup/")
-    t = time.monotonic()
-    data = (json.dumps(dump(), sort_keys=True, indent=2) + "\n").encode()
-    dumped = time.monotonic() - t
-    tmp = "%s.pureboot-%d.tmp" % (path, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.rename(tmp, path)
-    dfd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
-    return dumped
-
-
-def make_private_dir(d):  # targetcli's _create_dir: mode 0600, also forced on an existing directory
-    if not os.path.exists(d):
-        os.makedirs(d, 0o600)
-    elif os.stat(d).st_mode & 0o777 != 0o600:
-        os.chmod(d, 0o600)
-
-
-def backup(path, bdir):  # targetcli's _save_backups: gzip copy of the previous file if it differs from the last one
-    make_private_dir(bdir)
-    if not os.path.exists(path):
-        return
-    olds = sorted(glob.glob(bdir + "saveconfig-*json*"))
-    with open(path, "rb") as f:
-        current = f.read()
-    if olds:
-        try:
-            with (gzip.open if olds[-1].endswith(".gz") else open)(olds[-1], "rb") as f:
-                if f.read() == current:
-                    return
-        except OSError:
-            pass
-    name = bdir + "saveconfig-" + datetime.datetime.now().strftime("%Y%m%d-%H:%M:%S") + "-json.gz"
-    old_umask = os.umask(0o177)
-    try:
-        with gzip.open(name, "wb") as f:
-            f.write(current)
-    finally:
-        os.umask(old_umask)
-    keep = 10
-    try:
-        with open(UNIVERSAL_PREFS) as f:
-            keep = max([keep] + [int(l.split("=")[1]) for l in f if l.strip().startswith("max_backup_files")])
-    except (OSError, ValueError, IndexError):
-        pass
-    for old in sorted(set(olds + [name]), reverse=True)[keep:]:
-        try:
-            os.unlink(old)
-        except OSError:
-            pass
-
-
 def scrubber(plan):
     secrets = sorted({str(c.get(k)) for c in plan.get("changes", []) for k in ("password", "mutual_password")
                       if c.get(k)}, key=len, reverse=True)
@@ -353,7 +289,7 @@ def main():
     out = {"results": [], "saved": False, "save_error": None, "elapsed": {}}
     el = out["elapsed"]
     try:
-        lock = take_lock(float(plan.get("lock_wait_seconds", 60)))
+        lock = take_lock(float(plan.get("lock_wait_seconds", 300)))
     except Exception as e:
         out["results"] = [{"ok": False, "error": scrub(str(e))} for _ in changes]
         out["save_error"] = scrub(str(e))
@@ -369,7 +305,7 @@ def main():
     for c in changes:
         op, t_op = str(c.get("op", "")), time.monotonic()
         try:
-            if op.startswith("_") or not hasattr(Applier, op):
+            if op not in OPS:
                 raise ValueError("unknown op %r" % op)
             getattr(applier, op)(c)
             out["results"].append({"ok": True})
@@ -379,7 +315,7 @@ def main():
     el["apply"] = time.monotonic() - t
     t = time.monotonic()
     try:
-        el["save_dump"] = save(lambda: rtslib_common.dump(applier.root), plan.get("save_file") or DEFAULT_SAVE_FILE)
+        el["save_dump"] = rtslib_common.save(applier.root, plan.get("save_file") or rtslib_common.DEFAULT_SAVE_FILE)
         out["saved"] = True
     except Exception as e:
         out["save_error"] = scrub(str(e) or e.__class__.__name__)

@@ -1,18 +1,21 @@
-# Shared by rtslib_apply.py and rtslib_snapshot.py: imports rtslib_fb and makes it fast enough for 1000 LUNs
+# Shared by rtslib_apply.py and rtslib_snapshot.py. Imports rtslib_fb and makes it fast enough for 1000 LUNs
 # without changing what it reads, writes or returns (tests/Integration/lab/rtslib/check-dump-equal.py compares the
-# patched dump with the stock one byte for byte).
+# patched dump with stock rtslib's byte for byte: identical at 100, 500 and 1000 LUNs, 3-6x faster); and save(),
+# targetcli's saveconfig made atomic and synced.
 #  1. rtslib reads and writes every configfs attribute with open(): the text-mode file object costs ~1-1.5 ms per
-#     file under TCG against ~0.2 ms for os.open/os.read/os.close, and a full dump reads ~60 files per LUN.
+#     file under TCG against ~0.2 ms for os.open/os.read/os.close, and a full dump reads ~78 files per LUN.
 #  2. CFSNode.dump stats every attribute file three times by full path before reading it.
 #  3. LUN.storage_object and MappedLUN.tpg_lun resolve their link with os.path.realpath (an lstat per component),
-#     and MappedLUN.tpg_lun then walks every LUN of the TPG to find the one its link points at, so dumping N mapped LUNs
-#     costs O(N^2) (100 LUNs: 7 of 25 s). The link names the LUN directly.
-import locale, os, stat
+#     and MappedLUN.tpg_lun then walks every LUN of the TPG for the one its link points at: dumping N mapped LUNs
+#     is O(N^2) (100 LUNs: 7 of 25 s). The link names the LUN directly.
+import datetime, glob, gzip, json, locale, os, stat, time
 
 import rtslib_fb
 from rtslib_fb import alua, fabric, node, root, target, tcm, utils
 
 _ENCODING = locale.getpreferredencoding(False)
+DEFAULT_SAVE_FILE = "/etc/rtslib-fb-target/saveconfig.json"  # targetcli keeps backups only for this file
+UNIVERSAL_PREFS = "/etc/rtslib-fb-target/targetcli.conf"
 
 
 def _read(fd):  # what open(..., 'r').read().strip() returns, from an open descriptor (closed here)
@@ -106,6 +109,7 @@ for _m in (alua, fabric, node, root, target, tcm, utils):
         _m.fread, _m.fwrite = fread, fwrite
 target.MappedLUN.tpg_lun = property(_tpg_lun, doc=target.MappedLUN.tpg_lun.__doc__)
 target.LUN.storage_object = property(_storage_object, doc=target.LUN.storage_object.__doc__)
+target.LUN._get_storage_object = _storage_object  # LUN.alua_tg_pt_gp_name calls it directly
 node.CFSNode.dump = _cfs_dump
 
 
@@ -118,5 +122,82 @@ def dump(root):
         return root.dump()
     finally:
         node.CFSNode._check_self = check
+
+
+def save(root, path):
+    """targetcli's saveconfig (backup, then the file), but tmp + fsync + rename + fsync of the directory:
+    rtslib's save_to_file fsyncs a .temp file and then shutil.copy()s it over the target in place, unsynced."""
+    directory = os.path.dirname(path)
+    make_private_dir(directory)
+    if path == DEFAULT_SAVE_FILE:
+        backup(path, directory + "/backup/")
+    t = time.monotonic()
+    data = (json.dumps(dump(root), sort_keys=True, indent=2) + "\n").encode()
+    dumped = time.monotonic() - t
+    tmp = "%s.pureboot-%d.tmp" % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        try:
+            os.fchmod(fd, 0o600)
+            while data:
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    dfd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    return dumped
+
+
+def make_private_dir(d):  # targetcli's _create_dir: mode 0600, also forced on an existing directory
+    if not os.path.exists(d):
+        os.makedirs(d, 0o600)
+    elif os.stat(d).st_mode & 0o777 != 0o600:
+        os.chmod(d, 0o600)
+
+
+def backup(path, bdir):  # targetcli's _save_backups: gzip copy of the previous file if it differs from the last one
+    make_private_dir(bdir)
+    if not os.path.exists(path):
+        return
+    olds = sorted(glob.glob(bdir + "saveconfig-*json*"))
+    with open(path, "rb") as f:
+        current = f.read()
+    if olds:
+        try:
+            with (gzip.open if olds[-1].endswith(".gz") else open)(olds[-1], "rb") as f:
+                if f.read() == current:
+                    return
+        except OSError:
+            pass
+    name = bdir + "saveconfig-" + datetime.datetime.now().strftime("%Y%m%d-%H:%M:%S") + "-json.gz"
+    old_umask = os.umask(0o177)
+    try:
+        with gzip.open(name, "wb") as f:
+            f.write(current)
+    finally:
+        os.umask(old_umask)
+    keep = 10
+    try:
+        with open(UNIVERSAL_PREFS) as f:
+            keep = max([keep] + [int(l.split("=")[1]) for l in f if l.strip().startswith("max_backup_files")])
+    except (OSError, ValueError, IndexError):
+        pass
+    for old in sorted(set(olds + [name]), reverse=True)[keep:]:
+        try:
+            os.unlink(old)
+        except OSError:
+            pass
+
 
 rts = rtslib_fb

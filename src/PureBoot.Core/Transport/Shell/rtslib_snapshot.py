@@ -2,7 +2,8 @@
 # argv: storage kind ("fileio"|"block"), storage path ("" = skip the listing), sessions ("1" = read sessions).
 # Prints one JSON object: the live config as rtslib dumps it (the saveconfig shape), the save file rtslib uses on
 # this host, the targetcli version, the storage listing and, when asked, the iSCSI sessions read from configfs
-# (the same facts `targetcli sessions detail` prints, without starting targetcli). Shape: rtslib-snapshot.md.
+# (the same facts `targetcli sessions detail` prints, without starting targetcli). Shape: RtslibSessions.cs and
+# tests/Integration/lab/rtslib/README.md.
 import importlib.util, json, os, re, subprocess, sys, time
 
 CONFIGFS_ISCSI = "/sys/kernel/config/target/iscsi"

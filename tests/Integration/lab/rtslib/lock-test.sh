@@ -3,8 +3,9 @@
 #  A. rtslib_apply.py applies a 100-LUN plan; 2 s in, `targetcli` starts (stdin from a pipe, as an operator's
 #     interactive session would be: the lock is taken in main() before the prompt either way).
 #     Expect: targetcli prints nothing and sits in flock() until rtslib_apply.py has saved and exited.
-#  B. A targetcli session holds the lock for 20 s; rtslib_apply.py with lock_wait_seconds=5 must give up with
-#     nothing changed, and with the default wait must start only after targetcli has exited.
+#  B. A targetcli session (stdin a fifo kept open, like an operator at the prompt) holds the lock: rtslib_apply.py
+#     with lock_wait_seconds=5 must give up with nothing changed; with the default wait it must start only after
+#     the operator typed exit.
 # usage: lock-test.sh  (lab VM running; PUREBOOT_LAB_DIR set)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -45,13 +46,25 @@ for i in $(seq 1 12); do
 done
 wait
 echo
-echo "== B. targetcli holds the lock for 20 s"
-( h=$(mktemp -d); (sleep 20; echo exit) | HOME=$h targetcli >/dev/null 2>&1; echo "$(ts) targetcli (holding session) exit" ) &
-sleep 4
+echo "== B. an interactive targetcli session holds the lock (its stdin is a fifo we keep open)"
+rm -f tc.fifo; mkfifo tc.fifo
+( h=$(mktemp -d); HOME=$h targetcli < tc.fifo > tcB.out 2>&1; echo "$(ts) targetcli session exit $?" ) &
+exec 7>tc.fifo
+echo "$(ts) targetcli session started"
+for i in $(seq 1 120); do   # until targetcli holds the lock (its start takes seconds under TCG)
+  p=$(grep FLOCK /proc/locks | grep -v -- "->" | awk '{print $5}' | head -1)
+  [ -n "$p" ] && grep -q targetcli /proc/$p/cmdline 2>/dev/null && break; sleep 0.5
+done
+echo "$(ts) lock held by $p: $(tr '\0' ' ' </proc/$p/cmdline)"
 echo "$(ts) rtslib_apply.py with lock_wait_seconds=5"
 python3 rtslib_apply.py < lock-short.json; echo "$(ts) exit $?"
 test -d /sys/kernel/config/target/iscsi/iqn.2026-01.local.pureboot:locktest && echo "locktest target EXISTS (wrong)" || echo "locktest target absent: nothing was changed"
-echo "$(ts) rtslib_apply.py remove 100 with the default wait"
-python3 rtslib_apply.py < lock-remove.json > lockB.out; echo "$(ts) exit $? ($(python3 -c 'import json; d=json.load(open("lockB.out")); print(sum(r["ok"] for r in d["results"]), "ok, saved", d["saved"], "lock_wait %.1f s" % d["elapsed"]["lock_wait"])'))"
+echo "$(ts) rtslib_apply.py remove 100 with the default wait (300 s), in the background"
+( python3 rtslib_apply.py < lock-remove.json > lockB.out; echo "$(ts) rtslib_apply.py exit $? ($(python3 -c 'import json; d=json.load(open("lockB.out")); print(sum(r["ok"] for r in d["results"]), "ok, saved", d["saved"], "lock_wait %.1f s" % d["elapsed"].get("lock_wait", -1), d["save_error"] or "")'))" ) &
+sleep 8
+echo "$(ts) /proc/locks:"; grep FLOCK /proc/locks | sed 's/^/    /'
+echo "$(ts) operator types exit"
+echo exit >&7; exec 7>&-
 wait
+rm -f tc.fifo
 EOF
