@@ -113,8 +113,10 @@ class Applier:
             else:
                 raise ValueError("%s does not exist" % dev)
             so = self.rts.FileIOStorageObject(name, dev, size, write_back=True)
-        else:  # targetcli: /backstores/block create name=N dev=D (read-only when the device is)
+        elif plugin == "block":  # targetcli: /backstores/block create name=N dev=D (read-only when the device is)
             so = self.rts.BlockStorageObject(name, dev, readonly=block_read_only(dev))
+        else:
+            raise ValueError("unsupported storage object plugin %r" % plugin)
         if file_key(dev):
             self.files()[file_key(dev)] = (plugin, name)
         so.set_attribute("emulate_model_alias", 1)  # targetcli's export_backstore_name_as_model=true

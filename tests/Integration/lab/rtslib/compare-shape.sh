@@ -35,7 +35,7 @@ for form in plan targetcli; do
   if [[ $form == plan ]]; then
     t=$(rt_apply "$OUT/remove.$form" "$OUT/remove.$form.out"); rt_check "$OUT/remove.$form.out"
     rt_saved >"$OUT/saved.removed.$form.json"
-    # put the same objects back for the targetcli removal
+    # put the same objects back for the targetcli removal (pb-blk was not removed: that change fails, as it should)
     t2=$(rt_apply "$OUT/create.plan" "$OUT/create.plan.again.out"); rt_check "$OUT/create.plan.again.out"
   else t=$(rt_targetcli "$OUT/remove.$form" "$OUT/remove.$form.out"); rt_saved >"$OUT/saved.removed.$form.json"; fi
   echo "remove $N via $form: wall/sync s = $t"
