@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using PureBoot.Core.Inventory;
 using PureBoot.Core.Operations;
 using PureBoot.Core.Transport;
+using PureBoot.Core.Transport.Shell;
+using PureBoot.Simulation;
 
 namespace PureBoot.PowerShell;
 
@@ -39,7 +41,7 @@ internal static class EngineCache
 
     static PureBootEngine Create(string path)
     {
-        var engine = PureBootEngine.Open(path, new ShellOptions { Log = EngineSink.Dispatch });
+        var engine = PureBootEngine.Open(path, ConnectorFactory.Create(EngineSink.Dispatch));
         engine.Log = EngineSink.Dispatch;
         engine.Progress = EngineSink.ProgressDispatcher;
         return engine;
@@ -56,6 +58,17 @@ internal static class EngineCache
             }
         }
     }
+}
+
+/// <summary>
+/// Chooses how each backend's host is reached: the shell transport (local bash, sudo, the OpenSSH client) or the
+/// simulated host the module ships for runbook tests and demos. Core only sees the <see cref="ITargetHostConnector"/>.
+/// </summary>
+internal static class ConnectorFactory
+{
+    public static ITargetHostConnector Create(Action<string> log) => new RoutingConnector(
+        new ShellTargetHostConnector(new ShellOptions { Log = log }),
+        new SimulatedTargetHostConnector(new SimulatedTargetHostOptions { Log = log }));
 }
 
 /// <summary>

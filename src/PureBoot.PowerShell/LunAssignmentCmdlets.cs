@@ -36,7 +36,7 @@ public sealed class SetIscsiLunAssignmentCommand : LunBatchCmdlet<LunAssignReque
         {
             try
             {
-                if (!string.IsNullOrEmpty(Name) && Engine.Inventory.GetNode(Name) is not null) node = Name;
+                if (!string.IsNullOrEmpty(Name) && Engine.FindNode(Name) is not null) node = Name;
             }
             catch (Exception e) when (IsReportable(e)) { WriteFailure(e, Name); return; }
             if (node is null)

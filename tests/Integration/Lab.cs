@@ -4,6 +4,7 @@ using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
 using PureBoot.Core.Secrets;
 using PureBoot.Core.Transport;
+using PureBoot.Core.Transport.Shell;
 using Xunit;
 
 namespace PureBoot.Tests.Integration;
@@ -122,7 +123,7 @@ public sealed class LabContext : IDisposable
         Shell = new ShellTargetHostConnector(new ShellOptions { ControlDirectory = Path.Combine(Dir, "ssh"), Log = l => { lock (Log) Log.Add(l); } });
         var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         Engine = new PureBootEngine(new InventoryStore(Path.Combine(Dir, "pureboot.db")),
-            new RoutingConnector(Shell, new PureBoot.Core.Simulation.SimulatedTargetHostConnector()), () => new SecretBox(key));
+            new RoutingConnector(Shell, new PureBoot.Simulation.SimulatedTargetHostConnector()), () => new SecretBox(key));
         Engine.Log = l => { lock (Log) Log.Add(l); };
     }
 

@@ -208,7 +208,7 @@ public class LabTests(ITestOutputHelper output)
             await Run("real", TransportKind.Ssh);
             await Run("sim", TransportKind.Simulated);
             var real = Normalise(ctx.Lab.SavedConfigJson(), $"{ctx.IqnPrefix}:real", ctx.StorageDir, "real-");
-            var simState = PureBoot.Core.Simulation.SimulatedHostState.Load(Path.Combine(ctx.Dir, "sim.json"));
+            var simState = PureBoot.Simulation.SimulatedHostState.Load(Path.Combine(ctx.Dir, "sim.json"));
             var sim = Normalise(simState.Saved!, $"{ctx.IqnPrefix}:sim", ctx.StorageDir, "sim-");
             File.WriteAllText(Path.Combine(Path.GetTempPath(), "pureboot-fidelity-real.json"), real);
             File.WriteAllText(Path.Combine(Path.GetTempPath(), "pureboot-fidelity-sim.json"), sim);

@@ -387,7 +387,7 @@ public class ReliabilityTests(ITestOutputHelper output)
             finally { ctx.VmOk(restore); }
             // Restored: the same backend works again (its storage directory does not exist yet: nothing was ever created).
             var again = await ctx.Engine.TestBackendAsync("sudo");
-            Assert.True(again.Sudo == true && again.Configfs && again.DBus && again.Error is null, again.Error);
+            Assert.True(again.Sudo == true && again.Configfs && again.DBus != false && again.Error is null, again.Error);
         }
         finally { Dump(ctx, 120); }
     }
@@ -578,7 +578,7 @@ public class ReliabilityTests(ITestOutputHelper output)
                 ctx.Engine.AddBackend(ctx.Spec(name) with { HostKeyPolicy = policy, KnownHostsFile = knownHosts });
                 var b = ctx.Engine.GetBackend(name);
                 // Its own control directory: no master of another attempt may carry this one.
-                var conn = new PureBoot.Core.Transport.ShellTargetHostConnector(new PureBoot.Core.Transport.ShellOptions { ControlDirectory = Path.Combine(ctx.Dir, $"k{++n}") });
+                var conn = new PureBoot.Core.Transport.Shell.ShellTargetHostConnector(new PureBoot.Core.Transport.Shell.ShellOptions { ControlDirectory = Path.Combine(ctx.Dir, $"k{++n}") });
                 try
                 {
                     await using var s = await conn.OpenAsync(b);
@@ -617,7 +617,7 @@ public class ReliabilityTests(ITestOutputHelper output)
             // known_hosts) opened to the same host, port and user: the master's socket is named by PureBoot from the user, host,
             // port, identity, known_hosts and policy (it was ssh's %C once, and such a backend connected unchecked).
             {
-                var shared = new PureBoot.Core.Transport.ShellTargetHostConnector(new PureBoot.Core.Transport.ShellOptions { ControlDirectory = Path.Combine(ctx.Dir, "shared") });
+                var shared = new PureBoot.Core.Transport.Shell.ShellTargetHostConnector(new PureBoot.Core.Transport.Shell.ShellOptions { ControlDirectory = Path.Combine(ctx.Dir, "shared") });
                 var opener = ctx.Engine.GetBackend("acceptnew");
                 await using (var s0 = await shared.OpenAsync(opener)) { }
                 ctx.Engine.AddBackend(ctx.Spec("strictshared") with { HostKeyPolicy = PureBoot.Core.Model.HostKeyPolicy.Strict, KnownHostsFile = empty });
@@ -660,7 +660,7 @@ public class ReliabilityTests(ITestOutputHelper output)
 
             // A fresh process: new connector, new (empty) control directory, so any connection would be a handshake.
             var controlDir = Path.Combine(ctx.Dir, "h");
-            var shell = new PureBoot.Core.Transport.ShellTargetHostConnector(new PureBoot.Core.Transport.ShellOptions { ControlDirectory = controlDir, Log = ctx.Say });
+            var shell = new PureBoot.Core.Transport.Shell.ShellTargetHostConnector(new PureBoot.Core.Transport.Shell.ShellOptions { ControlDirectory = controlDir, Log = ctx.Say });
             var counting = new FaultyConnector(shell, controlDir);
             using var engine = ctx.OpenEngine(counting);
             var savedBefore = ctx.VmOk("sha256sum /etc/rtslib-fb-target/saveconfig.json; ls -la --time-style=full-iso /etc/rtslib-fb-target/saveconfig.json");

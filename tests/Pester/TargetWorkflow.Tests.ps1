@@ -239,7 +239,7 @@ Describe 'The target workflow on a simulated backend' {
         It 'a LUN whose backing file is gone is a Fail action and PureBoot.SyncFailed' {
             $lun = New-IscsiLun -Name scratch01 -SizeGB 0.02 -Backend sim1 -NoChap
             Invoke-SimulatedTargetcli -StatePath $ctx.State -Lines "/backstores/fileio delete $($lun.StorageObjectName)"
-            $state = [PureBoot.Core.Simulation.SimulatedHostState]::Load($ctx.State)
+            $state = [PureBoot.Simulation.SimulatedHostState]::Load($ctx.State)
             $state.Files.Remove($lun.BackingPath) | Should -BeTrue
             $state.Save($ctx.State)
 

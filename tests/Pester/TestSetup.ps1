@@ -56,8 +56,8 @@ function Get-StateHash {
 # (no PureBoot session: the inventory does not know). Throws if targetcli refused a line.
 function Invoke-SimulatedTargetcli {
     param([string] $StatePath, [string[]] $Lines)
-    $state = [PureBoot.Core.Simulation.SimulatedHostState]::Load($StatePath)
-    $result = [PureBoot.Core.Simulation.TargetcliSimulator]::new($state).Run([string[]] ($Lines + 'saveconfig'))
+    $state = [PureBoot.Simulation.SimulatedHostState]::Load($StatePath)
+    $result = [PureBoot.Simulation.TargetcliSimulator]::new($state).Run([string[]] ($Lines + 'saveconfig'))
     if ($result.ExitCode -ne 0 -or $result.Stderr) { throw "simulated targetcli failed (exit $($result.ExitCode)): $($result.Stderr)" }
     $state.Save($StatePath)
 }
@@ -65,6 +65,6 @@ function Invoke-SimulatedTargetcli {
 # The simulated host's live and saved LIO configuration, as text: equal before and after means the target did not change.
 function Get-SimulatedTargetConfig {
     param([string] $StatePath)
-    $state = [PureBoot.Core.Simulation.SimulatedHostState]::Load($StatePath)
+    $state = [PureBoot.Simulation.SimulatedHostState]::Load($StatePath)
     $state.LiveText() + "`n-- saved --`n" + $state.Saved
 }

@@ -5,7 +5,9 @@ using PureBoot.Core.Inventory;
 using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
 using PureBoot.Core.Secrets;
+using PureBoot.Core.Lio;
 using PureBoot.Core.Transport;
+using PureBoot.Core.Transport.Shell;
 
 sealed record Args(string Lab, int[] Sizes, int Baseline, int[] Status, string Out)
 {
@@ -63,11 +65,16 @@ sealed class TimingConnector(ITargetHostConnector inner) : ITargetHostConnector
         public int TargetcliStarts => s.TargetcliStarts;
         public int Exchanges => s.Exchanges;
         public async Task<HostSnapshot> SnapshotAsync(SnapshotRequest r, CancellationToken ct = default)
-        { var sw = Stopwatch.StartNew(); try { return await s.SnapshotAsync(r, ct); } finally { if (r.IncludeSessions) { o.TargetcliSeconds += sw.Elapsed.TotalSeconds; o.TargetcliStarts++; } else o.SnapshotSeconds += sw.Elapsed.TotalSeconds; } }
+        { var sw = Stopwatch.StartNew(); try { return await s.SnapshotAsync(r, ct); } finally { o.SnapshotSeconds += sw.Elapsed.TotalSeconds; } }
         public async Task<IReadOnlyList<StepResult>> RunStepsAsync(IReadOnlyList<HostStep> steps, CancellationToken ct = default)
         { var sw = Stopwatch.StartNew(); try { return await s.RunStepsAsync(steps, ct); } finally { o.StepSeconds += sw.Elapsed.TotalSeconds; } }
-        public async Task<TargetcliRun> RunTargetcliAsync(IReadOnlyList<TargetcliLine> lines, CancellationToken ct = default)
-        { var sw = Stopwatch.StartNew(); try { return await s.RunTargetcliAsync(lines, ct); } finally { o.TargetcliSeconds += sw.Elapsed.TotalSeconds; o.TargetcliStarts++; } }
+        public async Task<LioApplyResult> ApplyAsync(IReadOnlyList<LioChange> changes, CancellationToken ct = default)
+        {
+            var sw = Stopwatch.StartNew(); var before = s.TargetcliStarts;
+            try { return await s.ApplyAsync(changes, ct); }
+            finally { o.TargetcliSeconds += sw.Elapsed.TotalSeconds; o.TargetcliStarts += s.TargetcliStarts - before; }
+        }
+        public Task<string?> ProbeTargetcliAsync(CancellationToken ct = default) => s.ProbeTargetcliAsync(ct);
         public ValueTask DisposeAsync() => s.DisposeAsync();
     }
 }

@@ -42,13 +42,40 @@ public sealed class Lun
 
     public string? SourceImage { get; set; }
     public string? Description { get; set; }
-    /// <summary>What the last batch was doing while Status was Creating/Deleting (create, assign, unassign, remove, resize).</summary>
-    public string? PendingOperation { get; set; }
+    /// <summary>What the last batch was doing when it went out; null once it finished. See <see cref="Model.PendingOperation"/>.</summary>
+    public PendingOperation? PendingOperation { get; set; }
     public DateTimeOffset Created { get; set; }
     public DateTimeOffset Updated { get; set; }
 
     public double SizeGB => Math.Round(SizeBytes / 1073741824.0, 2);
     public string Chap => !ChapEnabled ? "None" : MutualChapEnabled ? "Mutual" : "OneWay";
+
+    /// <summary>True when the row records its LIO objects (storage object, target and TPG LUN index).</summary>
+    public bool HasLioObjects => StorageObjectName is not null && TargetIqn is not null && TpgLunIndex is not null;
+
+    /// <summary>Records the LUN as mapped for <paramref name="node"/> at mapped LUN <paramref name="mappedIndex"/> of its ACL.</summary>
+    public void AssignTo(Node node, int mappedIndex)
+    {
+        NodeId = node.Id; NodeName = node.Name; InitiatorIqn = node.InitiatorIqn; MappedLunIndex = mappedIndex;
+    }
+
+    /// <summary>Forgets the node and its mapping.</summary>
+    public void ClearAssignment()
+    {
+        NodeId = null; NodeName = null; InitiatorIqn = null; MappedLunIndex = null;
+    }
+
+    /// <summary>Forgets the LIO objects (nothing of them is left on the target): the names and index can be reused.</summary>
+    public void ClearLioObjects()
+    {
+        StorageObjectName = null; TargetIqn = null; TpgLunIndex = null; BackingPath = null;
+    }
+
+    /// <summary>Sets the row's status and error message together.</summary>
+    public void SetError(string? message)
+    {
+        Status = LunStatus.Error; ErrorMessage = message;
+    }
 
     public Lun Clone() => (Lun)MemberwiseClone();
     public override string ToString() => Name;

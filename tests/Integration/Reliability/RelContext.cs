@@ -5,6 +5,7 @@ using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
 using PureBoot.Core.Secrets;
 using PureBoot.Core.Transport;
+using PureBoot.Core.Transport.Shell;
 
 namespace PureBoot.Tests.Integration.Reliability;
 

@@ -1,7 +1,7 @@
 using PureBoot.Core.Lio;
 using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
-using PureBoot.Core.Simulation;
+using PureBoot.Simulation;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -24,9 +24,9 @@ public class SyncAndImportTests(ITestOutputHelper output) : IDisposable
     public async Task ACreateCutOffBeforeTargetcliIsRolledBack()
     {
         h.AddBackend();
-        h.Connector.DropOnTargetcli = true;
+        h.Connector.DropOnApply = true;
         await h.Create("web01");
-        h.Connector.DropOnTargetcli = false;
+        h.Connector.DropOnApply = false;
         Assert.Equal(LunStatus.Creating, h.Engine.GetLun("web01").Status);
         var r = await Sync();
         Assert.Contains(r.Actions, a => a.Kind == SyncActionKind.RollBack && a.Lun == "web01");
@@ -86,7 +86,7 @@ public class SyncAndImportTests(ITestOutputHelper output) : IDisposable
         }));
         var plan = await Sync(plan: true);
         Assert.NotEmpty(plan.Actions);
-        Assert.Equal(0, h.Connector.TargetcliStarts - 2);     // -WhatIf sent nothing
+        Assert.Equal(0, h.Connector.Applies - 2);     // -WhatIf sent nothing
         var r = await Sync();
         Assert.Contains(r.Actions, a => a.Kind == SyncActionKind.Repair && a.Lun == "a");
         Assert.Contains(r.Actions, a => a.Kind == SyncActionKind.RemoveLeak && a.Lun == "b");
