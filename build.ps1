@@ -12,7 +12,8 @@
         dotnet publish src/PureBoot.PowerShell -c Release -r linux-x64 --self-contained false -p:ModuleOutDir=<abs>/out/PureBoot/
 
     -Package packs that folder into <OutputPath>/packages/PureBoot.<version>.nupkg with PSResourceGet's
-    Compress-PSResource (PSResourceGet ships with pwsh 7.4+); Install-PSResource installs it from a file repository.
+    Compress-PSResource (PSResourceGet ships with pwsh 7.4+; run by the pinned `dotnet pwsh`); Install-PSResource
+    installs it from a file repository.
 
     -Demo runs examples/QuickStart.ps1 against the folder just built, in a fresh pwsh: a simulated backend and a
     SQLite inventory and key in a temporary folder (your own inventory and key are not touched).
@@ -84,7 +85,7 @@ function Invoke-PinnedPwsh([string[]] $Arguments) {
 }
 
 # 0. The pinned tools, when a step needs them (a fresh machine has only the .NET SDK).
-if ($Test -or $Demo) {
+if ($Test -or $Demo -or $Package) {
     Push-Location $root
     try {
         Write-Host '> dotnet tool restore'
@@ -110,15 +111,28 @@ foreach ($required in 'PureBoot.psd1', 'PureBoot.Format.ps1xml', 'LICENSE', 'en-
 if (Test-Path (Join-Path $moduleDir 'System.Management.Automation.dll')) { throw "System.Management.Automation.dll must not ship in the module." }
 Write-Host "Module: $moduleDir"
 
-# 2. The nupkg. Compress-PSResource writes the same package Publish-PSResource would push, without registering a
-#    repository in the user's PSResourceGet settings.
+# 2. The nupkg. Compress-PSResource writes the same package Publish-PSResource would push, without a repository.
+#    It also writes PSResourceGet's default repository list into the user's settings when there is none, so it
+#    runs in a child pwsh whose XDG_DATA_HOME is a temporary folder: a build leaves ~/.local/share alone.
 if ($Package -or $Test) {
-    Import-Module Microsoft.PowerShell.PSResourceGet -MinimumVersion 1.1.0
     $version = (Import-PowerShellDataFile (Join-Path $moduleDir 'PureBoot.psd1')).ModuleVersion
     New-Item -ItemType Directory -Force -Path $packageDir | Out-Null
     Get-ChildItem $packageDir -Filter 'PureBoot.*.nupkg' | Remove-Item -Force
-    Compress-PSResource -Path $moduleDir -DestinationPath $packageDir
     $nupkg = Join-Path $packageDir "PureBoot.$version.nupkg"
+    $dataHome = Join-Path ([System.IO.Path]::GetTempPath()) ('pureboot-pack-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+    New-Item -ItemType Directory -Path $dataHome | Out-Null
+    $savedDataHome = $env:XDG_DATA_HOME
+    $env:XDG_DATA_HOME = $dataHome
+    try {
+        $pack = "Import-Module Microsoft.PowerShell.PSResourceGet -MinimumVersion 1.1.0; Compress-PSResource -Path '{0}' -DestinationPath '{1}'" -f
+            ($moduleDir -replace "'", "''"), ($packageDir -replace "'", "''")
+        Invoke-PinnedPwsh -Arguments @('-Command', $pack)
+        Assert-ExitCode 'Compress-PSResource'
+    }
+    finally {
+        $env:XDG_DATA_HOME = $savedDataHome
+        Remove-Item -Recurse -Force $dataHome -ErrorAction SilentlyContinue
+    }
     if (-not (Test-Path $nupkg)) { throw "Compress-PSResource did not write $nupkg." }
     Write-Host "Package: $nupkg"
 }
