@@ -1,6 +1,8 @@
 #
 # Module manifest for PureBoot: provisions iSCSI boot LUNs on Linux LIO targets.
 # Build the importable folder with ./build.ps1 (or the LayoutModule MSBuild target); it lands in out/PureBoot/.
+# Supported: PowerShell 7.4+ (Core) on Linux. The storage host (local or over SSH) is Linux with the LIO target
+# and targetcli-fb/rtslib-fb. MIT licensed: LICENSE ships in the module folder.
 #
 @{
     RootModule             = 'PureBoot.dll'
@@ -9,8 +11,8 @@
     GUID                   = 'ab1ca2b6-960f-4d82-8e0f-dcc87a9050c3'
     Author                 = 'PureBoot contributors'
     CompanyName            = 'PureBoot contributors'
-    Copyright              = '(c) PureBoot contributors. All rights reserved.'
-    Description            = 'Provisions iSCSI boot LUNs for diskless machines on Linux LIO targets (targetcli) over SSH: an inventory of backends, nodes and LUNs, batched changes with one targetcli start per batch, CHAP secrets sealed at rest, drift checks and an audit log.'
+    Copyright              = 'Copyright (c) 2026 PureBoot contributors'
+    Description            = 'Provisions iSCSI boot LUNs for diskless machines on Linux LIO targets (targetcli) over SSH: an inventory of backends, nodes and LUNs, batched changes with one targetcli start per batch, CHAP secrets sealed at rest, drift checks and an audit log. Runs in PowerShell 7.4+ on Linux; the storage host needs the LIO target with targetcli-fb and rtslib-fb.'
     PowerShellVersion      = '7.4'
     FormatsToProcess       = @('PureBoot.Format.ps1xml')
 
@@ -46,8 +48,8 @@
     PrivateData            = @{
         PSData = @{
             Tags         = @('iSCSI', 'LIO', 'targetcli', 'SAN', 'BootFromSAN', 'iPXE', 'Diskless', 'Storage', 'Linux', 'PSEdition_Core')
-            ProjectUri   = 'https://github.com/pureboot/pureboot'
-            LicenseUri   = 'https://github.com/pureboot/pureboot/blob/main/LICENSE'
+            # The MIT license text, as in LICENSE. No ProjectUri until the project has a public home.
+            LicenseUri   = 'https://opensource.org/license/mit'
             ReleaseNotes = @'
 0.1.0
 - First release: New/Get/Set/Remove/Test-IscsiBackend, New/Get/Remove-IscsiNode, New/Get/Set/Resize/Remove-IscsiLun,

@@ -149,7 +149,7 @@ Describe 'The target workflow on a simulated backend' {
             $info.Node | Should -Be 'pxe01'
             $info.Lun | Should -Be 'pxe01-boot'
             (Get-Content -Raw $file) | Should -Match 'sanboot iscsi:192\.0\.2\.10::3260:'
-            [System.IO.File]::GetUnixFileMode($file).ToString() | Should -Be 'UserRead, UserWrite'
+            [int] [System.IO.File]::GetUnixFileMode($file) | Should -Be 384   # 0600 (the flags' ToString order differs between .NET versions)
             $secret = (Get-IscsiLunChapCredential pxe01-boot).GetNetworkCredential().Password
             ($info | Format-List * | Out-String) | Should -Not -Match ([regex]::Escape($secret))
             @(Get-PureBootAuditLog -Operation write-boot-script -ObjectName pxe01).Count | Should -BeGreaterThan 0
@@ -163,7 +163,7 @@ Describe 'The target workflow on a simulated backend' {
             $err[0].ToString() | Should -Match '-Force'
             (Get-IscsiBootScript pxe01 -Path $file -PortalAddress 198.51.100.7 -Force).Portal | Should -Be '198.51.100.7'
             (Get-Content -Raw $file) | Should -Match 'sanboot iscsi:198\.51\.100\.7::3260:'
-            [System.IO.File]::GetUnixFileMode($file).ToString() | Should -Be 'UserRead, UserWrite'
+            [int] [System.IO.File]::GetUnixFileMode($file) | Should -Be 384   # 0600 (the flags' ToString order differs between .NET versions)
         }
 
         It 'resolves a relative -Path against the current location, and -WhatIf writes nothing' {

@@ -116,8 +116,9 @@ public class ModuleContractTests
         Assert.False(string.IsNullOrWhiteSpace(ManifestValue("Author")));
         Assert.True(ManifestValue("Description").Length > 40);
         Assert.NotEmpty(ManifestList("Tags"));
-        Assert.StartsWith("https://", ManifestValue("ProjectUri"));
-        Assert.StartsWith("https://", ManifestValue("LicenseUri"));
+        // No placeholder ProjectUri until the project has a public home; the license is LICENSE's, MIT.
+        Assert.DoesNotMatch(@"(?m)^\s*ProjectUri\s*=", Manifest);
+        Assert.Equal("https://opensource.org/license/mit", ManifestValue("LicenseUri"));
         Assert.Matches(@"ReleaseNotes\s*=\s*@'", Manifest);
         // The module version follows the build's (Directory.Build.props).
         var props = File.ReadAllText(Path.Combine(ModuleMetadata.RepoRoot, "Directory.Build.props"));
