@@ -94,7 +94,9 @@ function Get-LabConnectionArgs {
 # on PSModulePath so `Import-Module PureBoot` finds it. XDG_RUNTIME_DIR is the run's folder, so the SSH master
 # connections PureBoot starts (ControlPersist) have their sockets there and Stop-LabRunSsh can end them.
 function Invoke-Runbook {
-    param($Run, [string] $Path, [object[]] $Arguments = @(), [int] $TimeoutSeconds = 600, [hashtable] $Environment = @{})
+    param($Run, [string] $Path, [object[]] $Arguments = @(), [int] $TimeoutSeconds = 600, [hashtable] $Environment = @{},
+          # Leaves out -NonInteractive (a job started by cron or systemd without it: stdin at EOF, no terminal).
+          [switch] $Interactive)
     if (-not (Test-Path $Path)) { $Path = Join-Path $script:RunbookDir $Path }
     $n = (Get-ChildItem $Run.Dir -Filter 'runbook-*.out').Count + 1
     $stdout = Join-Path $Run.Dir "runbook-$n.out"
@@ -103,7 +105,7 @@ function Invoke-Runbook {
     $psi.WorkingDirectory = $script:RepoRoot     # where `dotnet pwsh` finds the tool manifest
     $psi.UseShellExecute = $false
     foreach ($a in @('-c', 'out=$1 err=$2; shift 2; exec "$@" >"$out" 2>"$err" </dev/null', 'runbook', $stdout, $stderr,
-                     'dotnet', 'pwsh', '-NoProfile', '-NonInteractive', '-File', $Path) + @($Arguments | ForEach-Object { [string] $_ })) {
+                     'dotnet', 'pwsh', '-NoProfile') + @(if (-not $Interactive) { '-NonInteractive' }) + @('-File', $Path) + @($Arguments | ForEach-Object { [string] $_ })) {
         $psi.ArgumentList.Add($a)
     }
     $psi.Environment['PUREBOOT_DB'] = $Run.Db

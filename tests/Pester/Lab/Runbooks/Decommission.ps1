@@ -43,7 +43,7 @@ $null = Get-IscsiBackend -Name $Backend
 
 $unassigned = @(Get-IscsiLun -Backend $Backend -Status Active | Remove-IscsiLunAssignment -Confirm:$false)
 $luns = @(Get-IscsiLun -Backend $Backend | Remove-IscsiLun -Confirm:$false -PassThru)
-$nodes = if ($Node.Count) { @(Get-IscsiNode -Name $Node | Remove-IscsiNode -Confirm:$false -PassThru) } else { @() }
+$nodes = @(if ($Node.Count) { Get-IscsiNode -Name $Node | Remove-IscsiNode -Confirm:$false -PassThru })
 $be = Remove-IscsiBackend -Name $Backend -Confirm:$false -PassThru
 
 if ($ResultPath) {
