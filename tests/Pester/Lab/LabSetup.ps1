@@ -112,8 +112,6 @@ function Invoke-Runbook {
     $psi.Environment['PUREBOOT_SECRET_KEY'] = $Run.Key
     $psi.Environment['PSModulePath'] = (Split-Path (Split-Path (Get-LabModulePath))) + [System.IO.Path]::PathSeparator + $env:PSModulePath
     $psi.Environment['XDG_RUNTIME_DIR'] = $Run.Dir
-    $psi.Environment['NO_COLOR'] = '1'
-    $psi.Environment['TERM'] = 'dumb'
     foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string] $Environment[$k] }
     $sw = [System.Diagnostics.Stopwatch]::StartNew()
     $p = [System.Diagnostics.Process]::Start($psi)
@@ -122,11 +120,14 @@ function Invoke-Runbook {
         throw "The runbook $Path did not finish within $TimeoutSeconds s (a prompt waiting for input?). stderr: $(Get-Content -Raw $stderr)"
     }
     $sw.Stop()
+    $raw = @{ Out = (Get-Content -Raw $stdout) ?? ''; Err = (Get-Content -Raw $stderr) ?? '' }
+    $ansi = '\x1b\[[0-9;?]*[A-Za-z]'
     $result = [pscustomobject]@{
-        ExitCode = $p.ExitCode
-        Stdout   = (Get-Content -Raw $stdout) ?? ''
-        Stderr   = (Get-Content -Raw $stderr) ?? ''
-        Seconds  = [math]::Round($sw.Elapsed.TotalSeconds, 1)
+        ExitCode  = $p.ExitCode
+        Stdout    = $raw.Out -replace $ansi, ''    # what a reader sees
+        Stderr    = $raw.Err -replace $ansi, ''
+        RawOutput = $raw.Out + $raw.Err            # as written, colour codes and all
+        Seconds   = [math]::Round($sw.Elapsed.TotalSeconds, 1)
     }
     Write-Host "  runbook $(Split-Path -Leaf $Path): exit $($result.ExitCode) after $($result.Seconds) s"
     $result

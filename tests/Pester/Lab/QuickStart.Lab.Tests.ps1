@@ -42,6 +42,7 @@ Describe 'The README quick start as a scheduled runbook, on the lab VM as the su
         $quickStart.Stdout | Should -Match "(?m)^$web02\s+$backend\s+Active\s+$web02\b"
         $quickStart.Stdout | Should -Match "QuickStart: 2 nodes, 2 LUNs assigned on backend '$backend'"
         $quickStart.Stderr | Should -BeNullOrEmpty
+        $quickStart.RawOutput | Should -Not -Match '\x1b' -Because 'cron mails plain text'
     }
 
     It 'ran the module under test' {

@@ -31,6 +31,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+$PSStyle.OutputRendering = 'PlainText'   # cron mail and the journal get text, not ANSI colour codes
 trap {
     [Console]::Error.WriteLine("Decommission failed: $($_.FullyQualifiedErrorId): $($_.Exception.Message)")
     exit 1

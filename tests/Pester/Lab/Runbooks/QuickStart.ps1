@@ -43,6 +43,7 @@ param(
 
 $ErrorActionPreference = 'Stop'     # every error ends the script: non-terminating ones too
 Set-StrictMode -Version Latest
+$PSStyle.OutputRendering = 'PlainText'   # cron mail and the journal get text, not ANSI colour codes
 trap {
     # The error id is what a script (or the person reading cron's mail) can act on; messages never hold secrets.
     [Console]::Error.WriteLine("QuickStart failed: $($_.FullyQualifiedErrorId): $($_.Exception.Message)")
