@@ -63,6 +63,8 @@ internal sealed class RemoveLuns
             changes.Add(new DeleteStorageObject(w.Key, plugin, so.Name));
             deleting.Add(so.Name);
         }
+        var removing = ws.Select(w => w.Row.Id).ToHashSet();
+        Unmapping.RetireEmptySharedTarget(live, b, _ctx.Inventory.ListLunsOnTarget(b.Id).Where(l => !removing.Contains(l.Id)), changes);
         var saved = changes.Count > 0 ? (await _runner.ApplyAsync(s, changes, ct)).Saved : live;
 
         var dataSteps = new List<HostStep>();
