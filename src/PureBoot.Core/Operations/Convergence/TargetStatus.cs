@@ -69,10 +69,9 @@ public sealed class TargetStatusReport
 /// Get-IscsiTargetStatus: one exchange reads the live state and the logged-in sessions (rtslib, no targetcli start),
 /// then each LUN row is compared with it, and objects no row owns are reported (<see cref="Ownership"/>).
 /// </summary>
-internal sealed class TargetStatus
+internal sealed class TargetStatus(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    public TargetStatus(EngineContext ctx) => _ctx = ctx;
+    readonly EngineContext _ctx = ctx;
 
     public async Task<TargetStatusReport> RunAsync(string backendName, bool includeSessions, CancellationToken ct)
     {

@@ -13,16 +13,10 @@ namespace PureBoot.Core.Operations;
 /// create-and-assign, the nodes' ACLs and mapped LUNs), decide each item from the saved config read back, commit, and
 /// remove what failed items half-made (<see cref="CreateCleanup"/>).
 /// </summary>
-internal sealed class CreateLuns
+internal sealed class CreateLuns(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    readonly BatchRunner _runner;
-
-    public CreateLuns(EngineContext ctx)
-    {
-        _ctx = ctx;
-        _runner = new BatchRunner(ctx);
-    }
+    readonly EngineContext _ctx = ctx;
+    readonly BatchRunner _runner = new(ctx);
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<LunCreateRequest> requests, CancellationToken ct)
     {

@@ -9,16 +9,10 @@ namespace PureBoot.Core.Operations;
 /// Remove-IscsiLun: one plan per backend unmaps and unexports the LUNs and deletes their storage objects (never one
 /// another LUN still exports); the backing data goes afterwards, only once no storage object refers to it.
 /// </summary>
-internal sealed class RemoveLuns
+internal sealed class RemoveLuns(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    readonly BatchRunner _runner;
-
-    public RemoveLuns(EngineContext ctx)
-    {
-        _ctx = ctx;
-        _runner = new BatchRunner(ctx);
-    }
+    readonly EngineContext _ctx = ctx;
+    readonly BatchRunner _runner = new(ctx);
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<LunRemoveRequest> requests, CancellationToken ct)
     {
