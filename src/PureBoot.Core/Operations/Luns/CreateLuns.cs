@@ -83,7 +83,8 @@ internal sealed class CreateLuns(EngineContext ctx)
         var createdPaths = await MakeBackingDataAsync(s, b, snap, ws, ct);
 
         var changes = new List<LioChange>();
-        if (b.Mode == TargetMode.Shared) changes.AddRange(TargetShape.Ensure(snap.Live, b, b.SharedTargetIqn, LioChange.SharedItem));
+        // No target for a batch whose every item already failed (a clone that did not fit, ...).
+        if (b.Mode == TargetMode.Shared && ws.Any(w => w.Ok)) changes.AddRange(TargetShape.Ensure(snap.Live, b, b.SharedTargetIqn, LioChange.SharedItem));
         foreach (var w in ws.Where(w => w.Ok))
         {
             // FileIO: the file is there and gives the size.
@@ -101,13 +102,13 @@ internal sealed class CreateLuns(EngineContext ctx)
             _runner.Commit(planned, null, null);   // the node is recorded before the plan goes out
         }
         _ctx.Report("Creating LUNs", $"applying {changes.Count} changes on {b.Name}", 40);
-        var run = await _runner.ApplyAsync(s, changes, ct);
+        var run = changes.Count > 0 ? await _runner.ApplyAsync(s, changes, ct) : null;
 
-        foreach (var w in ws.Where(w => w.Ok))
+        foreach (var w in run is null ? new List<LunWork>() : ws.Where(w => w.Ok).ToList())
         {
             if (w.Row.SourceImage is not null && w.Row.SizeBytes == 0)
-                w.Row.SizeBytes = run.Saved.FindStorageObject(b.StoragePlugin, w.Row.StorageObjectName!)?.Size ?? 0;
-            if (ExportChecks.Verdict(run.Saved, b, w.Row, w.Chap) is { } problem)
+                w.Row.SizeBytes = run!.Saved.FindStorageObject(b.StoragePlugin, w.Row.StorageObjectName!)?.Size ?? 0;
+            if (ExportChecks.Verdict(run!.Saved, b, w.Row, w.Chap) is { } problem)
                 w.Fail(FailureKind.TargetRejected, BatchRunner.Explain(problem, run, w.Key));
         }
         foreach (var w in ws)
@@ -124,7 +125,7 @@ internal sealed class CreateLuns(EngineContext ctx)
         if (failed.Count > 0)
         {
             _ctx.Report("Creating LUNs", $"removing what {failed.Count} failed items left on {b.Name}", 80);
-            await new CreateCleanup(_ctx, _runner, s, b, snap.Live).RunAsync(failed, run.Saved, createdPaths, ct);
+            await new CreateCleanup(_ctx, _runner, s, b, snap.Live).RunAsync(failed, run?.Saved ?? snap.Live, createdPaths, ct);
         }
     }
 
