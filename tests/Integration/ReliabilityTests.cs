@@ -345,8 +345,10 @@ public class ReliabilityTests(ITestOutputHelper output)
             {
                 await using (var s = await ctx.Shell.OpenAsync(b))
                 {
-                    var e = await Assert.ThrowsAsync<PureBoot.Core.Transport.TargetHostException>(() => s.SnapshotAsync(new PureBoot.Core.Transport.SnapshotRequest(IncludeSessions: true)));
-                    output.WriteLine($"targetcli sessions: {e.Failure}: {e.Message}");
+                    // The state and sessions come from configfs (no D-Bus needed); a targetcli start is what fails.
+                    Assert.NotNull((await s.SnapshotAsync(new PureBoot.Core.Transport.SnapshotRequest(IncludeSessions: true))).Live);
+                    var e = await Assert.ThrowsAsync<PureBoot.Core.Transport.TargetHostException>(() => s.ProbeTargetcliAsync());
+                    output.WriteLine($"targetcli start: {e.Failure}: {e.Message}");
                     Assert.Equal(PureBoot.Core.Transport.TargetHostFailure.DbusUnavailable, e.Failure);
                 }
                 var test = await ctx.Engine.TestBackendAsync("dbus");
