@@ -27,14 +27,17 @@ public class ReliabilityTests(ITestOutputHelper output)
 
     // ================================================================ 1. crash trials
 
-    [LabFact]
-    public async Task CrashTrials_FaultsAtRandomPointsOfRealBatches_ConvergeAfterOneSync()
+    // The full set on the default executor; a smaller set proves the targetcli executor converges the same way.
+    [LabTheory]
+    [InlineData(LioExecutorKind.Rtslib, 20)]
+    [InlineData(LioExecutorKind.Targetcli, 4)]
+    public async Task CrashTrials_FaultsAtRandomPointsOfRealBatches_ConvergeAfterOneSync(LioExecutorKind executor, int defaultTrials)
     {
-        var trials = EnvInt("PUREBOOT_RELIABILITY_TRIALS", 20);
+        var trials = EnvInt("PUREBOOT_RELIABILITY_TRIALS", defaultTrials);
         var seed = EnvInt("PUREBOOT_RELIABILITY_SEED", 20261121);
-        output.WriteLine($"crash trials: {trials} (PUREBOOT_RELIABILITY_TRIALS), seed {seed} (PUREBOOT_RELIABILITY_SEED)");
+        output.WriteLine($"crash trials on the {executor} executor: {trials} (PUREBOOT_RELIABILITY_TRIALS), seed {seed} (PUREBOOT_RELIABILITY_SEED)");
         var rng = new Random(seed);
-        using var ctx = new RelContext();
+        using var ctx = new RelContext(executor);
         var total = Stopwatch.StartNew();
         var tmpLeftovers = new List<string>();
         try
