@@ -44,6 +44,7 @@ public sealed class SimulatedTargetHost : ITargetHostSession
     public SimulatedHostState State { get; }
     public int TargetcliStarts => _targetcliStarts;
     public int Exchanges => _exchanges;
+    public long BytesSent => 0;   // nothing goes over a wire
 
     SimulatedTargetHost(Backend backend, SimulatedTargetHostOptions options, string statePath, FileStream lockStream, SimulatedHostState state)
     {

@@ -64,6 +64,7 @@ sealed class TimingConnector(ITargetHostConnector inner) : ITargetHostConnector
         public Backend Backend => s.Backend;
         public int TargetcliStarts => s.TargetcliStarts;
         public int Exchanges => s.Exchanges;
+        public long BytesSent => s.BytesSent;
         public async Task<HostSnapshot> SnapshotAsync(SnapshotRequest r, CancellationToken ct = default)
         { var sw = Stopwatch.StartNew(); try { return await s.SnapshotAsync(r, ct); } finally { o.SnapshotSeconds += sw.Elapsed.TotalSeconds; } }
         public async Task<IReadOnlyList<StepResult>> RunStepsAsync(IReadOnlyList<HostStep> steps, CancellationToken ct = default)

@@ -40,6 +40,9 @@ public interface ITargetHostSession : IAsyncDisposable
 
     /// <summary>Request/response exchanges made on this session.</summary>
     int Exchanges { get; }
+
+    /// <summary>Bytes sent to the host on this session (scripts, plans); 0 where nothing goes over a wire.</summary>
+    long BytesSent { get; }
 }
 
 /// <param name="IncludeSessions">Also read the logged-in iSCSI sessions (from configfs, no targetcli start).</param>

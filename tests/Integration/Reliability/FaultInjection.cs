@@ -138,6 +138,7 @@ public sealed class FaultyConnector : ITargetHostConnector
         public Backend Backend => backend;
         public int TargetcliStarts => inner.TargetcliStarts;
         public int Exchanges => inner.Exchanges;
+        public long BytesSent => inner.BytesSent;
         public Task<HostSnapshot> SnapshotAsync(SnapshotRequest r, CancellationToken ct = default) =>
             owner.Call(backend, r.IncludeSessions ? "snapshot+sessions" : "snapshot", () => inner.SnapshotAsync(r, ct));
         public Task<IReadOnlyList<StepResult>> RunStepsAsync(IReadOnlyList<HostStep> steps, CancellationToken ct = default) =>

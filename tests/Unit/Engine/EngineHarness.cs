@@ -54,6 +54,7 @@ public sealed class RecordingConnector : ITargetHostConnector
         public Backend Backend => inner.Backend;
         public int TargetcliStarts => inner.TargetcliStarts;
         public int Exchanges => inner.Exchanges;
+        public long BytesSent => inner.BytesSent;
         public Task<HostSnapshot> SnapshotAsync(SnapshotRequest r, CancellationToken ct = default) => owner.Call(Backend, () => inner.SnapshotAsync(r, ct));
         public Task<IReadOnlyList<StepResult>> RunStepsAsync(IReadOnlyList<HostStep> steps, CancellationToken ct = default)
         {

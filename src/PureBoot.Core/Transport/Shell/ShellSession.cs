@@ -23,13 +23,14 @@ internal sealed class ShellSession : ITargetHostSession
     Task? _stderrPump;
     string? _saveFile;
     int _targetcliStarts, _exchanges;
+    long _bytesSent;
     bool _eof;
 
     public Backend Backend { get; }
     public string Nonce { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
     public int TargetcliStarts => _targetcliStarts;
     public int Exchanges => _exchanges;
-    internal ShellOptions Options => _options;
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
 
     public ShellSession(Backend backend, ProcessStartInfo psi, ShellOptions options)
     {
@@ -77,6 +78,7 @@ internal sealed class ShellSession : ITargetHostSession
 
     async Task SendAsync(string text, CancellationToken ct)
     {
+        Interlocked.Add(ref _bytesSent, Encoding.UTF8.GetByteCount(text));
         try
         {
             await _process!.StandardInput.WriteAsync(text.AsMemory(), ct);
