@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using PureBoot.Core.Lio;
 using PureBoot.Core.Model;
+using PureBoot.Core.Secrets;
 using PureBoot.Core.Transport;
 using PureBoot.Core.Transport.Targetcli;
 using System.Text.Json.Nodes;
@@ -15,6 +16,11 @@ public sealed class SimulatedTargetHostOptions
     public TimeSpan LockRetryInterval { get; set; } = TimeSpan.FromMilliseconds(50);
     /// <summary>Receives redacted progress text (-Verbose).</summary>
     public Action<string>? Log { get; set; }
+    /// <summary>
+    /// The key the state file's CHAP passwords are sealed with (the PowerShell layer hands PureBoot's own); null writes
+    /// them as a real host's saveconfig.json holds them, in plain text (unit tests).
+    /// </summary>
+    public Func<SecretBox>? Secrets { get; set; }
 }
 
 /// <summary>Opens sessions on simulated storage hosts (Backend.Transport = Simulated).</summary>
@@ -82,7 +88,7 @@ public sealed class SimulatedTargetHost : ITargetHostSession
             }
         }
         SimulatedHostState state;
-        try { state = SimulatedHostState.Load(statePath); }
+        try { state = SimulatedHostState.Load(statePath, options.Secrets?.Invoke()); }
         catch (Exception e)
         {
             await lockStream.DisposeAsync();
@@ -256,7 +262,7 @@ public sealed class SimulatedTargetHost : ITargetHostSession
     {
         if (_disposed) return;
         _disposed = true;
-        try { State.Save(_statePath); }
+        try { State.Save(_statePath, _options.Secrets?.Invoke()); }
         finally
         {
             if (_lock is not null) await _lock.DisposeAsync();
