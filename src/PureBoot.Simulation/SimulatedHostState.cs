@@ -315,12 +315,15 @@ public sealed class SimulatedHostState
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
+    /// <summary>Each CHAP password read from the file and the sealed text it came from (see <see cref="StateSealing"/>).</summary>
+    Dictionary<string, string> _sealed = new(StringComparer.Ordinal);
+
     /// <summary>The state as written to its file: with <paramref name="box"/>, every CHAP password sealed (<see cref="StateSealing"/>).</summary>
     public string ToJson(SecretBox? box)
     {
         if (box is null) return ToJson();
         var node = JsonSerializer.SerializeToNode(this, JsonOptions)!.AsObject();
-        StateSealing.Apply(node, box, open: false);
+        StateSealing.Apply(node, box, open: false, _sealed);
         return node.ToJsonString(JsonOptions);
     }
 
@@ -334,8 +337,10 @@ public sealed class SimulatedHostState
         else
         {
             var node = JsonNode.Parse(json)?.AsObject() ?? throw new FormatException("The simulated host state is empty.");
-            StateSealing.Apply(node, box, open: true);
+            var opened = new Dictionary<string, string>(StringComparer.Ordinal);
+            StateSealing.Apply(node, box, open: true, opened);
             s = node.Deserialize<SimulatedHostState>(JsonOptions);
+            if (s is not null) s._sealed = opened;
         }
         if (s is null) throw new FormatException("The simulated host state is empty.");
         // the serializer rebuilds sorted dictionaries with the default (culture) comparer: keep paths ordinal

@@ -20,20 +20,25 @@ internal static partial class StateSealing
 
     static bool IsPassword(string key) => key is "chap_password" or "chap_mutual_password";
 
-    /// <summary>Seals (or, with <paramref name="open"/>, opens) every password of a serialized state, in place.</summary>
-    public static void Apply(JsonObject state, SecretBox box, bool open)
+    /// <summary>
+    /// Seals (or, with <paramref name="open"/>, opens) every password of a serialized state, in place. <paramref name="known"/>
+    /// maps each value opened to the sealed text it came from, and sealing reuses it: a state saved unchanged is the same
+    /// file byte for byte (sealing draws a new nonce each time).
+    /// </summary>
+    public static void Apply(JsonObject state, SecretBox box, bool open, Dictionary<string, string> known)
     {
-        if (state["live"] is JsonNode live) Walk(live, v => Transform(v, box, open));
+        string T(string v) => Transform(v, box, open, known);
+        if (state["live"] is JsonNode live) Walk(live, T);
         foreach (var key in new[] { "saved", "lastBackup" })
-            if (state[key] is JsonValue text && text.TryGetValue<string>(out var s)) state[key] = InText(s, box, open);
+            if (state[key] is JsonValue text && text.TryGetValue<string>(out var s)) state[key] = InText(s, T);
         if (state["otherSavedFiles"] is JsonObject files)
             foreach (var name in files.Select(p => p.Key).ToList())
-                if (files[name] is JsonValue v && v.TryGetValue<string>(out var s)) files[name] = InText(s, box, open);
+                if (files[name] is JsonValue v && v.TryGetValue<string>(out var s)) files[name] = InText(s, T);
     }
 
     /// <summary>Passwords inside saveconfig.json text: the JSON-escaped value is sealed as it stands, so it comes back byte for byte.</summary>
-    static string InText(string text, SecretBox box, bool open) =>
-        PasswordInText().Replace(text, m => m.Groups[1].Value + Transform(m.Groups[2].Value, box, open) + m.Groups[3].Value);
+    static string InText(string text, Func<string, string> transform) =>
+        PasswordInText().Replace(text, m => m.Groups[1].Value + transform(m.Groups[2].Value) + m.Groups[3].Value);
 
     static void Walk(JsonNode node, Func<string, string> transform)
     {
@@ -52,11 +57,19 @@ internal static partial class StateSealing
         }
     }
 
-    static string Transform(string value, SecretBox box, bool open)
+    static string Transform(string value, SecretBox box, bool open, Dictionary<string, string> known)
     {
         if (value.Length == 0) return value;
         var isSealed = value.StartsWith(Prefix, StringComparison.Ordinal);
-        if (open) return isSealed ? box.Open(Convert.FromBase64String(value[Prefix.Length..]), Context) : value;
-        return isSealed ? value : Prefix + Convert.ToBase64String(box.Seal(value, Context));
+        if (open)
+        {
+            if (!isSealed) return value;
+            var plain = box.Open(Convert.FromBase64String(value[Prefix.Length..]), Context);
+            known.TryAdd(plain, value);
+            return plain;
+        }
+        if (isSealed) return value;
+        if (!known.TryGetValue(value, out var sealedText)) known[value] = sealedText = Prefix + Convert.ToBase64String(box.Seal(value, Context));
+        return sealedText;
     }
 }

@@ -56,7 +56,7 @@ Describe 'PureBoot with a simulated backend' {
 
     Context 'the create-and-assign pipeline' {
         It 'Get-IscsiNode web* | New-IscsiLun -SizeGB 1 -Backend sim1 | Set-IscsiLunAssignment gives each node its LUN' {
-            $luns = @(Get-IscsiNode web* | New-IscsiLun -SizeGB 1 -Backend sim1 | Set-IscsiLunAssignment)
+            $luns = @(Get-IscsiNode web* | New-IscsiLun -SizeGB 1 -Backend sim1 | Set-IscsiLunAssignment -PassThru)
             $luns.Count | Should -Be 3
             foreach ($lun in $luns) {
                 $lun | Should -BeOfType ([PureBoot.Core.Model.Lun])
@@ -86,11 +86,11 @@ Describe 'PureBoot with a simulated backend' {
         }
 
         It 'assigns to an explicit -Node' {
-            (Set-IscsiLunAssignment -Name spare01 -Node db01).NodeName | Should -Be 'db01'
+            (Set-IscsiLunAssignment -Name spare01 -Node db01 -PassThru).NodeName | Should -Be 'db01'
         }
 
         It 'unassigns through the pipeline' {
-            $lun = Get-IscsiLun spare01 | Remove-IscsiLunAssignment -Confirm:$false
+            $lun = Get-IscsiLun spare01 | Remove-IscsiLunAssignment -Confirm:$false -PassThru
             $lun.Status | Should -Be 'Ready'
             $lun.NodeName | Should -BeNullOrEmpty
         }
@@ -229,7 +229,7 @@ Describe 'PureBoot with a simulated backend' {
             $luns.Count | Should -Be 260
             @($verbose -match 'sending batch \d+ of 250 items').Count | Should -Be 1
             @($verbose -match 'sending batch \d+ of 10 items').Count | Should -Be 1
-            @($verbose -match 'sending a targetcli batch').Count | Should -Be 2
+            @($verbose -match 'applying \d+ changes').Count | Should -Be 2
             @($verbose -match 'done in').Count | Should -BeGreaterThan 1
         }
 
