@@ -17,7 +17,7 @@ public sealed class GetIscsiLunCommand : PureBootCmdlet
     const string NodeObjectSet = "NodeObject";
     const string BackendObjectSet = "BackendObject";
 
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = NameSet)]
+    [Parameter(Position = 0, ParameterSetName = NameSet)]
     [Parameter(Position = 0, ParameterSetName = NodeObjectSet)]
     [Parameter(Position = 0, ParameterSetName = BackendObjectSet)]
     [SupportsWildcards]
