@@ -47,15 +47,20 @@ public abstract class InventoryNameCompleter : IArgumentCompleter
         return InventoryPaths.Resolve(string.IsNullOrWhiteSpace(db) ? null : FromCurrentLocation(db!));
     }
 
-    /// <summary>A path as typed (PowerShell drive, ~, relative) against the current runspace's location.</summary>
+    /// <summary>
+    /// A path as typed (PowerShell drive, ~, relative) against the current location. A completer runs on the pipeline
+    /// thread inside TabExpansion2, where a nested pipeline in the same runspace can ask the session state.
+    /// </summary>
     static string FromCurrentLocation(string path)
     {
         try
         {
-            var resolved = Runspace.DefaultRunspace?.SessionStateProxy.Path.GetUnresolvedProviderPathFromPSPath(path);
+            using var ps = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
+            ps.AddScript("param($p) $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($p)").AddArgument(path);
+            var resolved = ps.Invoke().FirstOrDefault()?.BaseObject as string;
             if (!string.IsNullOrEmpty(resolved)) return resolved;
         }
-        catch (Exception) { /* no runspace: fall back to the process's view */ }
+        catch (Exception) { /* no runspace on this thread: fall back to the process's view */ }
         return Path.GetFullPath(path);
     }
 
