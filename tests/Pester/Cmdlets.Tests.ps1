@@ -182,6 +182,8 @@ Describe 'Errors carry a stable id, a category and the name they are about' {
         @{ Call = 'Get-IscsiBootScript cm-csv2'; Id = 'PureBoot.NotFound'; Category = 'ObjectNotFound'; Target = 'cm-csv2' }
         @{ Call = 'Set-IscsiNode cm-web1 -MacAddress 52:54:00:c0:00:02'; Id = 'PureBoot.Conflict'; Category = 'ResourceExists'; Target = 'cm-web1' }
         @{ Call = 'New-IscsiBackend -Name cm-x -Transport Ssh -HostName "bad host"'; Id = 'PureBoot.InvalidArgument'; Category = 'InvalidArgument'; Target = 'cm-x' }
+        @{ Call = 'New-IscsiBackend -Name cm-p -Transport Ssh -HostName h1 -Port 0'; Id = 'PureBoot.InvalidArgument'; Category = 'InvalidArgument'; Target = 'cm-p' }
+        @{ Call = 'Set-IscsiBackend cm-san -PortalPort 70000'; Id = 'PureBoot.InvalidArgument'; Category = 'InvalidArgument'; Target = 'cm-san' }
     ) {
         $err = Get-ErrorOf ([scriptblock]::Create($Call))
         $err.Count | Should -Be 1

@@ -209,14 +209,14 @@ Describe 'PureBoot with a simulated backend' {
 
         It 'shows target status one line per LUN' {
             $table = Get-IscsiTargetStatus sim1 -NoSessions | Format-Table | Out-String -Width 250
-            $table | Should -Match 'Name\s+Backend\s+Status\s+Node\s+Session\s+Drift'
+            $table | Should -Match 'Name\s+Status\s+Node\s+InSync\s+Drift'
         }
 
         It 'shows backends, nodes, test reports and the audit log as tables' {
             Get-IscsiBackend | Format-Table | Out-String -Width 250 | Should -Match 'Name\s+Transport\s+Endpoint\s+Storage'
             Get-IscsiNode | Format-Table | Out-String -Width 250 | Should -Match 'Name\s+MacAddress\s+InitiatorIqn'
-            Test-IscsiBackend sim1 | Format-Table | Out-String -Width 250 | Should -Match 'Backend\s+Endpoint\s+Passed'
-            Get-PureBootAuditLog -Last 3 | Format-Table | Out-String -Width 250 | Should -Match 'Time\s+User\s+Operation'
+            Test-IscsiBackend sim1 | Format-Table | Out-String -Width 250 | Should -Match 'Backend\s+Passed\s+Reachable'
+            Get-PureBootAuditLog -Last 3 | Format-Table | Out-String -Width 250 | Should -Match 'Time\s+Operation\s+ObjectName'
         }
     }
 

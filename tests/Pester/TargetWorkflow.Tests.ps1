@@ -70,8 +70,8 @@ Describe 'The target workflow on a simulated backend' {
             $lun = Get-IscsiLun pxe02
             Invoke-SimulatedTargetcli -StatePath $ctx.State -Lines "/iscsi/$($lun.TargetIqn)/tpg1/acls delete $($lun.InitiatorIqn)"
             $table = Sync-IscsiTarget sim1 -Confirm:$false | Format-Table | Out-String -Width 250
-            $table | Should -Match 'Kind\s+Object\s+Lun\s+Description'
-            $table | Should -Match 'Repair\s+pxe02\s+pxe02'
+            $table | Should -Match 'Kind\s+Lun\s+Description\s+Object'
+            $table | Should -Match 'Repair\s+pxe02\s'
         }
 
         It '-Report writes one SyncReport per backend, however many LUNs are piped' {

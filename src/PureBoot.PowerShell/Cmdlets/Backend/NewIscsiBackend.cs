@@ -25,7 +25,6 @@ public sealed class NewIscsiBackendCommand : CatalogBatchCmdlet<BackendSpec, Bac
     public string? HostName { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateRange(1, 65535)]
     public int Port { get; set; } = 22;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -50,7 +49,6 @@ public sealed class NewIscsiBackendCommand : CatalogBatchCmdlet<BackendSpec, Bac
     public string PortalAddress { get; set; } = "0.0.0.0";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateRange(1, 65535)]
     public int PortalPort { get; set; } = 3260;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

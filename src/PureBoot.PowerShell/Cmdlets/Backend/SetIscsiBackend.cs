@@ -18,7 +18,7 @@ public sealed class SetIscsiBackendCommand : PureBootCmdlet
 
     [Parameter] public TransportKind Transport { get; set; }
     [Parameter] [Alias("Host", "ComputerName")] public string? HostName { get; set; }
-    [Parameter] [ValidateRange(1, 65535)] public int Port { get; set; }
+    [Parameter] public int Port { get; set; }
     [Parameter] public string? User { get; set; }
     [Parameter] public string? IdentityFile { get; set; }
     [Parameter] public SwitchParameter UseSudo { get; set; }
@@ -26,7 +26,7 @@ public sealed class SetIscsiBackendCommand : PureBootCmdlet
     [Parameter] public string? KnownHostsFile { get; set; }
     [Parameter] public string? IqnPrefix { get; set; }
     [Parameter] public string? PortalAddress { get; set; }
-    [Parameter] [ValidateRange(1, 65535)] public int PortalPort { get; set; }
+    [Parameter] public int PortalPort { get; set; }
     [Parameter] public StorageKind Storage { get; set; }
     [Parameter] public string? StoragePath { get; set; }
     [Parameter] public string? ImageDirectory { get; set; }
