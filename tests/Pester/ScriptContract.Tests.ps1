@@ -1,5 +1,6 @@
 #Requires -Version 7.4
-# Pester 5: issue 11, section 2, "the scheduled-script contract": points 1-5, one Describe per point (6-14 are in ScriptContract.Output.Tests.ps1),
+# Pester 5: issue 11, section 2, "the scheduled-script contract": points 1-5, one Describe per point
+# (6-14 are in ScriptContract.Output.Tests.ps1),
 # each against a simulated backend of its own. The helpers are in ScriptContractSetup.ps1. Each It failed on the module as
 # it was when the issue was filed (commit ac8d504), except point 10's -HostName check, which already held there.
 
