@@ -211,7 +211,7 @@ Describe 'Every default view fits 80 columns' {
         @{ Name = 'LunTargetStatus'; Get = { Get-IscsiTargetStatus cm-san -NoSessions }; Header = 'Name\s+Status\s+Node\s+InSync\s+Drift' }
         @{ Name = 'Node'; Get = { Get-IscsiNode cm-* }; Header = 'Name\s+MacAddress\s+InitiatorIqn' }
         @{ Name = 'Backend'; Get = { Get-IscsiBackend cm-san }; Header = 'Name\s+Transport\s+Endpoint\s+Storage\s+Mode\s+StoragePath' }
-        @{ Name = 'AuditEntry'; Get = { Get-PureBootAuditLog -Last 20 }; Header = 'Time\s+Operation\s+ObjectName\s+Outcome\s+Message' }
+        @{ Name = 'AuditEntry'; Get = { Get-PureBootAuditLog -Last 20 }; Header = 'Time\s+Operation\s+ObjectType\s+ObjectName\s+Outcome' }
         @{ Name = 'BackendTestReport'; Get = { Test-IscsiBackend cm-san }; Header = 'Backend\s+Passed\s+Reachable\s+Configfs\s+DBus\s+Storage\s+Error' }
         @{ Name = 'BootScriptInfo'; Get = { Save-IscsiBootScript cm-web1 -Path (Join-Path $ctx.Dir 'v.ipxe') -PortalAddress 192.0.2.9 -Force -PassThru }; Header = 'Node\s+Lun\s+Chap\s+RootPath' }
         @{ Name = 'BatchSummary'; Get = { New-IscsiLun cm-web1 -SizeGB 0.02 -Backend cm-san -IfNotExists -SummaryVariable v | Out-Null; $v }; Header = 'Command\s+Total\s+Ok\s+Failed\s+Unchanged\s+Planned\s+WhatIf' }

@@ -216,7 +216,7 @@ Describe 'PureBoot with a simulated backend' {
             Get-IscsiBackend | Format-Table | Out-String -Width 250 | Should -Match 'Name\s+Transport\s+Endpoint\s+Storage'
             Get-IscsiNode | Format-Table | Out-String -Width 250 | Should -Match 'Name\s+MacAddress\s+InitiatorIqn'
             Test-IscsiBackend sim1 | Format-Table | Out-String -Width 250 | Should -Match 'Backend\s+Passed\s+Reachable'
-            Get-PureBootAuditLog -Last 3 | Format-Table | Out-String -Width 250 | Should -Match 'Time\s+Operation\s+ObjectName'
+            Get-PureBootAuditLog -Last 3 | Format-Table | Out-String -Width 250 | Should -Match 'Time\s+Operation\s+ObjectType\s+ObjectName'
         }
     }
 

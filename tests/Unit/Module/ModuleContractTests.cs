@@ -566,7 +566,7 @@ public class ModuleContractTests
     [InlineData("PureBoot.Core.Operations.LunTargetStatus", "Name,Status,Node,InSync,Drift")]
     [InlineData("PureBoot.Core.Model.Backend", "Name,Transport,Endpoint,Storage,Mode,StoragePath")]
     [InlineData("PureBoot.Core.Model.Node", "Name,MacAddress,InitiatorIqn")]
-    [InlineData("PureBoot.Core.Model.AuditEntry", "Time,Operation,ObjectName,Outcome,Message")]
+    [InlineData("PureBoot.Core.Model.AuditEntry", "Time,Operation,ObjectType,ObjectName,Outcome")]
     [InlineData("PureBoot.Core.Operations.BackendTestReport", "Backend,Passed,Reachable,Configfs,DBus,Storage,Error")]
     [InlineData("PureBoot.Core.Operations.DriftItem", "Kind,Lun,Detail,Object")]
     [InlineData("PureBoot.Core.Operations.SyncAction", "Kind,Lun,Description,Object")]
