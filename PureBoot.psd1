@@ -25,6 +25,7 @@
         'Test-IscsiBackend'
         'New-IscsiNode'
         'Get-IscsiNode'
+        'Set-IscsiNode'
         'Remove-IscsiNode'
         'New-IscsiLun'
         'Get-IscsiLun'
@@ -38,6 +39,7 @@
         'Import-IscsiTargetConfig'
         'Restart-IscsiTarget'
         'Get-IscsiBootScript'
+        'Save-IscsiBootScript'
         'Get-IscsiLunChapCredential'
         'Get-PureBootAuditLog'
     )
@@ -60,6 +62,14 @@
 - LUN changes are sent in batches of up to 250 items: one targetcli start per backend per batch.
 - CHAP secrets are accepted only as PSCredential and read back only with Get-IscsiLunChapCredential.
 - Backends: Local, Ssh (OpenSSH client) and Simulated (for tests and demos).
+- Scheduled scripts (docs/POWERSHELL.md): every piped item is checked before anything is sent, successes are written
+  before errors, -SummaryVariable gives ok/failed counts; -IfNotExists on New-IscsiBackend/Node/Lun makes a script
+  converge when it runs twice; -WhatIf runs the real checks (Sync-IscsiTarget -WhatIf -Report writes the plan).
+- Output rule: New-/Get-/Test-/Import-/Sync- write their results; Set-/Remove-/Resize-/Restart-/Save- and the
+  assignment cmdlets write nothing unless -PassThru (Set-IscsiLunAssignment, Remove-IscsiLunAssignment and
+  Restart-IscsiTarget wrote LUNs before: add -PassThru).
+- Set-IscsiNode: a NIC swap moves the node's ACLs to its new initiator IQN, CHAP kept. Save-IscsiBootScript writes the
+  iPXE script file (Get-IscsiBootScript -Path still works). Enums serialise as names in ConvertTo-Json.
 '@
         }
     }

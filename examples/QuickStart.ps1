@@ -51,16 +51,18 @@ try {
     Write-Host "Inventory: $env:PUREBOOT_DB (a temporary key in PUREBOOT_SECRET_KEY)"
 
     # A simulated storage host. A real one: -Transport Ssh -HostName san1 -User root -IdentityFile ~/.ssh/id_ed25519.
-    New-IscsiBackend -Name lab -Transport Simulated -SimulationStatePath (Join-Path $dir 'lab.json') | Out-Host
+    New-IscsiBackend -Name lab -Transport Simulated -SimulationStatePath (Join-Path $dir 'lab.json') -IfNotExists | Out-Host
 
-    # The initiator IQN is derived from the MAC (iqn.2026-01.local.pureboot:node:<12 hex digits>).
-    New-IscsiNode -Name web01 -MacAddress 52:54:00:12:34:56 | Out-Null
-    New-IscsiNode -Name web02 -MacAddress 52:54:00:12:34:57 | Out-Null
-    New-IscsiNode -Name db01 -MacAddress 52:54:00:12:34:58 | Out-Null
+    # The initiator IQN is derived from the MAC (iqn.2026-01.local.pureboot:node:<12 hex digits>). -IfNotExists: a script
+    # that runs again finds them as it left them and goes on (docs/POWERSHELL.md).
+    New-IscsiNode -Name web01 -MacAddress 52:54:00:12:34:56 -IfNotExists | Out-Null
+    New-IscsiNode -Name web02 -MacAddress 52:54:00:12:34:57 -IfNotExists | Out-Null
+    New-IscsiNode -Name db01 -MacAddress 52:54:00:12:34:58 -IfNotExists | Out-Null
     Get-IscsiNode | Out-Host
 
     # One LUN per node (named like the node), each with its own CHAP, mapped only to that node's ACL.
-    Get-IscsiNode | New-IscsiLun -SizeGB 40 -Backend lab | Set-IscsiLunAssignment | Out-Host
+    # Set-IscsiLunAssignment writes nothing unless -PassThru.
+    Get-IscsiNode | New-IscsiLun -SizeGB 40 -Backend lab -IfNotExists | Set-IscsiLunAssignment -PassThru | Out-Host
 
     # One line per LUN: status, node, drift between inventory and target.
     Get-IscsiTargetStatus lab | Out-Host

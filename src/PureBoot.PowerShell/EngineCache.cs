@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using PureBoot.Core.Inventory;
 using PureBoot.Core.Operations;
+using PureBoot.Core.Secrets;
 using PureBoot.Core.Transport;
 using PureBoot.Core.Transport.Shell;
 using PureBoot.Simulation;
@@ -66,9 +67,14 @@ internal static class EngineCache
 /// </summary>
 internal static class ConnectorFactory
 {
-    public static ITargetHostConnector Create(Action<string> log) => new RoutingConnector(
-        new ShellTargetHostConnector(new ShellOptions { Log = log }),
-        new SimulatedTargetHostConnector(new SimulatedTargetHostOptions { Log = log }));
+    public static ITargetHostConnector Create(Action<string> log)
+    {
+        // The simulated host's state file seals its CHAP passwords with PureBoot's own secret key (read again when it changes).
+        var keyring = new SecretKeyring(null, _ => { });
+        return new RoutingConnector(
+            new ShellTargetHostConnector(new ShellOptions { Log = log }),
+            new SimulatedTargetHostConnector(new SimulatedTargetHostOptions { Log = log, Secrets = () => keyring.Current }));
+    }
 }
 
 /// <summary>

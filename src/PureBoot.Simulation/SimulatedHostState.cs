@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using PureBoot.Core.Io;
+using PureBoot.Core.Secrets;
 
 namespace PureBoot.Simulation;
 
@@ -313,9 +315,34 @@ public sealed class SimulatedHostState
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
-    public static SimulatedHostState FromJson(string json)
+    /// <summary>Each CHAP password read from the file and the sealed text it came from (see <see cref="StateSealing"/>).</summary>
+    Dictionary<string, string> _sealed = new(StringComparer.Ordinal);
+
+    /// <summary>The state as written to its file: with <paramref name="box"/>, every CHAP password sealed (<see cref="StateSealing"/>).</summary>
+    public string ToJson(SecretBox? box)
     {
-        var s = JsonSerializer.Deserialize<SimulatedHostState>(json, JsonOptions) ?? throw new FormatException("The simulated host state is empty.");
+        if (box is null) return ToJson();
+        var node = JsonSerializer.SerializeToNode(this, JsonOptions)!.AsObject();
+        StateSealing.Apply(node, box, open: false, _sealed);
+        return node.ToJsonString(JsonOptions);
+    }
+
+    public static SimulatedHostState FromJson(string json) => FromJson(json, null);
+
+    /// <summary>Reads a state; with <paramref name="box"/>, sealed CHAP passwords are opened (without it they stay sealed strings).</summary>
+    public static SimulatedHostState FromJson(string json, SecretBox? box)
+    {
+        SimulatedHostState? s;
+        if (box is null) s = JsonSerializer.Deserialize<SimulatedHostState>(json, JsonOptions);
+        else
+        {
+            var node = JsonNode.Parse(json)?.AsObject() ?? throw new FormatException("The simulated host state is empty.");
+            var opened = new Dictionary<string, string>(StringComparer.Ordinal);
+            StateSealing.Apply(node, box, open: true, opened);
+            s = node.Deserialize<SimulatedHostState>(JsonOptions);
+            if (s is not null) s._sealed = opened;
+        }
+        if (s is null) throw new FormatException("The simulated host state is empty.");
         // the serializer rebuilds sorted dictionaries with the default (culture) comparer: keep paths ordinal
         s.Files = new SortedDictionary<string, SimulatedFile>(s.Files ?? new(), StringComparer.Ordinal);
         s.VolumeGroups = new SortedDictionary<string, SimulatedVolumeGroup>(s.VolumeGroups ?? new(), StringComparer.Ordinal);
@@ -330,19 +357,19 @@ public sealed class SimulatedHostState
         return s;
     }
 
-    /// <summary>Reads a state file; a missing file is a new default host.</summary>
-    public static SimulatedHostState Load(string path) =>
-        File.Exists(path) ? FromJson(File.ReadAllText(path)) : CreateDefault();
+    /// <summary>Reads a state file; a missing file is a new default host. With <paramref name="box"/>, sealed CHAP passwords are opened.</summary>
+    public static SimulatedHostState Load(string path, SecretBox? box = null) =>
+        File.Exists(path) ? FromJson(File.ReadAllText(path), box) : CreateDefault();
 
-    /// <summary>Writes the state atomically: a temporary file beside it, then a rename over it.</summary>
-    public void Save(string path)
+    /// <summary>
+    /// Writes the state atomically (a temporary 0600 file beside it, flushed, then renamed over it): only its owner can
+    /// read it. With <paramref name="box"/>, every CHAP password in it is sealed.
+    /// </summary>
+    public void Save(string path, SecretBox? box = null)
     {
         var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllText(tmp, ToJson());
-        File.Move(tmp, full, overwrite: true);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        PrivateFiles.WriteAtomically(full, ToJson(box), overwrite: true);
     }
 
     internal static JsonArray Arr(JsonObject o, string key)

@@ -2,30 +2,12 @@ using System.Diagnostics;
 using System.Globalization;
 using PureBoot.Core.Lio;
 using PureBoot.Core.Model;
+using PureBoot.Core.Secrets;
 using PureBoot.Core.Transport;
 using PureBoot.Core.Transport.Targetcli;
 using System.Text.Json.Nodes;
 
 namespace PureBoot.Simulation;
-
-public sealed class SimulatedTargetHostOptions
-{
-    /// <summary>How long OpenAsync waits for another session holding the same state file.</summary>
-    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(60);
-    public TimeSpan LockRetryInterval { get; set; } = TimeSpan.FromMilliseconds(50);
-    /// <summary>Receives redacted progress text (-Verbose).</summary>
-    public Action<string>? Log { get; set; }
-}
-
-/// <summary>Opens sessions on simulated storage hosts (Backend.Transport = Simulated).</summary>
-public sealed class SimulatedTargetHostConnector : ITargetHostConnector
-{
-    readonly SimulatedTargetHostOptions _options;
-    public SimulatedTargetHostConnector(SimulatedTargetHostOptions? options = null) => _options = options ?? new SimulatedTargetHostOptions();
-
-    public async Task<ITargetHostSession> OpenAsync(Backend backend, CancellationToken cancellationToken = default) =>
-        await SimulatedTargetHost.OpenAsync(backend, _options, cancellationToken);
-}
 
 /// <summary>
 /// A session on a simulated storage host whose whole state lives in one JSON file (Backend.SimulationStatePath).
@@ -83,7 +65,7 @@ public sealed class SimulatedTargetHost : ITargetHostSession
             }
         }
         SimulatedHostState state;
-        try { state = SimulatedHostState.Load(statePath); }
+        try { state = SimulatedHostState.Load(statePath, options.Secrets?.Invoke()); }
         catch (Exception e)
         {
             await lockStream.DisposeAsync();
@@ -258,7 +240,7 @@ public sealed class SimulatedTargetHost : ITargetHostSession
     {
         if (_disposed) return;
         _disposed = true;
-        try { State.Save(_statePath); }
+        try { State.Save(_statePath, _options.Secrets?.Invoke()); }
         finally
         {
             if (_lock is not null) await _lock.DisposeAsync();

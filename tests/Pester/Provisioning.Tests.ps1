@@ -56,7 +56,7 @@ Describe 'PureBoot with a simulated backend' {
 
     Context 'the create-and-assign pipeline' {
         It 'Get-IscsiNode web* | New-IscsiLun -SizeGB 1 -Backend sim1 | Set-IscsiLunAssignment gives each node its LUN' {
-            $luns = @(Get-IscsiNode web* | New-IscsiLun -SizeGB 1 -Backend sim1 | Set-IscsiLunAssignment)
+            $luns = @(Get-IscsiNode web* | New-IscsiLun -SizeGB 1 -Backend sim1 | Set-IscsiLunAssignment -PassThru)
             $luns.Count | Should -Be 3
             foreach ($lun in $luns) {
                 $lun | Should -BeOfType ([PureBoot.Core.Model.Lun])
@@ -86,11 +86,11 @@ Describe 'PureBoot with a simulated backend' {
         }
 
         It 'assigns to an explicit -Node' {
-            (Set-IscsiLunAssignment -Name spare01 -Node db01).NodeName | Should -Be 'db01'
+            (Set-IscsiLunAssignment -Name spare01 -Node db01 -PassThru).NodeName | Should -Be 'db01'
         }
 
         It 'unassigns through the pipeline' {
-            $lun = Get-IscsiLun spare01 | Remove-IscsiLunAssignment -Confirm:$false
+            $lun = Get-IscsiLun spare01 | Remove-IscsiLunAssignment -Confirm:$false -PassThru
             $lun.Status | Should -Be 'Ready'
             $lun.NodeName | Should -BeNullOrEmpty
         }
@@ -209,14 +209,14 @@ Describe 'PureBoot with a simulated backend' {
 
         It 'shows target status one line per LUN' {
             $table = Get-IscsiTargetStatus sim1 -NoSessions | Format-Table | Out-String -Width 250
-            $table | Should -Match 'Name\s+Backend\s+Status\s+Node\s+Session\s+Drift'
+            $table | Should -Match 'Name\s+Status\s+Node\s+InSync\s+Drift'
         }
 
         It 'shows backends, nodes, test reports and the audit log as tables' {
             Get-IscsiBackend | Format-Table | Out-String -Width 250 | Should -Match 'Name\s+Transport\s+Endpoint\s+Storage'
             Get-IscsiNode | Format-Table | Out-String -Width 250 | Should -Match 'Name\s+MacAddress\s+InitiatorIqn'
-            Test-IscsiBackend sim1 | Format-Table | Out-String -Width 250 | Should -Match 'Backend\s+Endpoint\s+Passed'
-            Get-PureBootAuditLog -Last 3 | Format-Table | Out-String -Width 250 | Should -Match 'Time\s+User\s+Operation'
+            Test-IscsiBackend sim1 | Format-Table | Out-String -Width 250 | Should -Match 'Backend\s+Passed\s+Reachable'
+            Get-PureBootAuditLog -Last 3 | Format-Table | Out-String -Width 250 | Should -Match 'Time\s+Operation\s+ObjectType\s+ObjectName'
         }
     }
 

@@ -70,8 +70,8 @@ Describe 'The target workflow on a simulated backend' {
             $lun = Get-IscsiLun pxe02
             Invoke-SimulatedTargetcli -StatePath $ctx.State -Lines "/iscsi/$($lun.TargetIqn)/tpg1/acls delete $($lun.InitiatorIqn)"
             $table = Sync-IscsiTarget sim1 -Confirm:$false | Format-Table | Out-String -Width 250
-            $table | Should -Match 'Kind\s+Object\s+Lun\s+Description'
-            $table | Should -Match 'Repair\s+pxe02\s+pxe02'
+            $table | Should -Match 'Kind\s+Lun\s+Description\s+Object'
+            $table | Should -Match 'Repair\s+pxe02\s'
         }
 
         It '-Report writes one SyncReport per backend, however many LUNs are piped' {
@@ -187,7 +187,7 @@ Describe 'The target workflow on a simulated backend' {
     Context 'Restart-IscsiTarget' {
         It 'restarts a LUN''s export and writes the LUN' {
             $before = @(Get-PureBootAuditLog -Operation restart-export -ObjectName pxe02).Count
-            $luns = @(Restart-IscsiTarget -Lun pxe02 -Confirm:$false)
+            $luns = @(Restart-IscsiTarget -Lun pxe02 -Confirm:$false -PassThru)
             $luns.Count | Should -Be 1
             $luns[0] | Should -BeOfType ([PureBoot.Core.Model.Lun])
             $luns[0].Name | Should -Be 'pxe02'
@@ -197,13 +197,13 @@ Describe 'The target workflow on a simulated backend' {
         }
 
         It 'restarts every LUN of a node, given by name or piped' {
-            (Restart-IscsiTarget -Node pxe01 -Confirm:$false).Name | Should -Be 'pxe01-boot'
+            (Restart-IscsiTarget -Node pxe01 -Confirm:$false -PassThru).Name | Should -Be 'pxe01-boot'
             # A piped node binds by type, so its Name is taken as a node name, not a LUN name.
-            (Get-IscsiNode pxe01 | Restart-IscsiTarget -Confirm:$false).Name | Should -Be 'pxe01-boot'
+            (Get-IscsiNode pxe01 | Restart-IscsiTarget -Confirm:$false -PassThru).Name | Should -Be 'pxe01-boot'
         }
 
         It 'restarts piped LUNs' {
-            (Get-IscsiLun pxe0* | Restart-IscsiTarget -Confirm:$false | Sort-Object Name).Name | Should -Be @('pxe01-boot', 'pxe02')
+            (Get-IscsiLun pxe0* | Restart-IscsiTarget -Confirm:$false -PassThru | Sort-Object Name).Name | Should -Be @('pxe01-boot', 'pxe02')
         }
 
         It '-WhatIf sends nothing' {
@@ -231,7 +231,7 @@ Describe 'The target workflow on a simulated backend' {
             $err[0].ToString() | Should -Match 'Sync-IscsiTarget'
 
             @(Sync-IscsiTarget sim1 -Confirm:$false | Where-Object { $_.Kind -eq 'Repair' -and $_.Lun -eq 'pxe02' }).Count | Should -Be 1
-            (Restart-IscsiTarget -Lun pxe02 -Confirm:$false).Status | Should -Be 'Active'
+            (Restart-IscsiTarget -Lun pxe02 -Confirm:$false -PassThru).Status | Should -Be 'Active'
         }
     }
 

@@ -6,7 +6,18 @@
 # The simulated targetcli's types, named in this one place (the simulator's assembly/namespace may move).
 function Get-SimulationType {
     param([Parameter(Mandatory)] [string] $Name)
-    [type] "PureBoot.Simulation.$Name"
+    # PureBoot.Core.Simulation before the simulator had its own project (modules built from older commits).
+    $type = "PureBoot.Simulation.$Name", "PureBoot.Core.Simulation.$Name" | ForEach-Object { $_ -as [type] } | Select-Object -First 1
+    if (-not $type) { throw "The simulator type $Name is not loaded." }
+    $type
+}
+
+# The text of every line of a formatted view, for width checks (Out-String pads nothing past the width it is given).
+function Get-FormattedLine {
+    param([Parameter(Mandatory, ValueFromPipeline)] $InputObject, [int] $Width = 80)
+    begin { $all = [System.Collections.Generic.List[object]]::new() }
+    process { $all.Add($InputObject) }
+    end { ($all | Out-String -Width $Width) -split "`r?`n" | Where-Object { $_.Trim() } }
 }
 
 function Get-PureBootModulePath {

@@ -1,22 +1,22 @@
 namespace PureBoot.Core.Model;
 
 /// <summary>How PureBoot reaches a storage host's shell.</summary>
-public enum TransportKind { Local, Ssh, Simulated }
+public enum TransportKind : long { Local, Ssh, Simulated }
 
 /// <summary>What backs a LUN: an image file in a directory (fileio) or an LVM logical volume (block).</summary>
-public enum StorageKind { FileIO, Block }
+public enum StorageKind : long { FileIO, Block }
 
 /// <summary>Shared: one target, one ACL per node. PerLun: one target per LUN, as a per-machine target design does.</summary>
-public enum TargetMode { Shared, PerLun }
+public enum TargetMode : long { Shared, PerLun }
 
 /// <summary>What ssh does with a host key it has not seen: Strict refuses it (the default).</summary>
-public enum HostKeyPolicy { Strict, AcceptNew }
+public enum HostKeyPolicy : long { Strict, AcceptNew }
 
 /// <summary>
 /// How a batch's LIO changes are applied on the host. Rtslib (the default): python3-rtslib-fb in the same session,
 /// no targetcli start. Targetcli: one targetcli script per batch, for hosts where only targetcli may change LIO.
 /// </summary>
-public enum LioExecutorKind { Rtslib, Targetcli }
+public enum LioExecutorKind : long { Rtslib, Targetcli }
 
 /// <summary>A storage host running the LIO kernel target.</summary>
 public sealed class Backend

@@ -1,12 +1,17 @@
 namespace PureBoot.Core.Model;
 
-public enum LunPurpose { BootFromSan, InstallSource, AutoProvision }
+/// <remarks>
+/// The enums PureBoot's objects carry are Int64-based on purpose: PowerShell's ConvertTo-Json writes an Int64 enum by
+/// name (a JavaScript number cannot hold every Int64), so `Get-IscsiLun | ConvertTo-Json` gives "Status": "Active",
+/// not 2. tests/Pester guards it; nothing else depends on the underlying type (the inventory stores names).
+/// </remarks>
+public enum LunPurpose : long { BootFromSan, InstallSource, AutoProvision }
 
 /// <summary>
 /// Creating/Deleting are written before a batch goes out and mean "may partly exist on the target";
 /// Ready = exported, no node; Active = mapped into a node's ACL; Error = the last change failed (see ErrorMessage).
 /// </summary>
-public enum LunStatus { Creating, Ready, Active, Error, Deleting }
+public enum LunStatus : long { Creating, Ready, Active, Error, Deleting }
 
 /// <summary>An iSCSI LUN: a backing file or volume, its LIO storage object, and its export.</summary>
 public sealed class Lun

@@ -14,6 +14,8 @@ public abstract record PendingOperation
     public static PendingOperation Unassign { get; } = new Named("unassign");
     public static PendingOperation SetChap { get; } = new Named("set-chap");
     public static PendingOperation Restart { get; } = new Named("restart");
+    /// <summary>The node's ACL moves to the row's (new) initiator IQN (Set-IscsiNode); Sync makes that ACL and drops the old one.</summary>
+    public static PendingOperation MoveAcl { get; } = new Named("move-acl");
 
     /// <summary>Remove the LUN; <paramref name="KeepBackingData"/> keeps its file or logical volume.</summary>
     public sealed record Remove(bool KeepBackingData) : PendingOperation
@@ -32,7 +34,7 @@ public abstract record PendingOperation
         public override string Text => Name;
     }
 
-    /// <summary>The stored form, also shown to users (create, assign, unassign, remove, remove:keep-file, resize:N, set-chap, restart).</summary>
+    /// <summary>The stored form, also shown to users (create, assign, unassign, remove, remove:keep-file, resize:N, set-chap, restart, move-acl).</summary>
     public abstract string Text { get; }
 
     public sealed override string ToString() => Text;
@@ -41,7 +43,7 @@ public abstract record PendingOperation
     public static PendingOperation? Parse(string? text)
     {
         if (text is null) return null;
-        foreach (var p in new[] { Create, Assign, Unassign, SetChap, Restart })
+        foreach (var p in new[] { Create, Assign, Unassign, SetChap, Restart, MoveAcl })
             if (p.Text == text) return p;
         if (text == "remove") return new Remove(false);
         if (text == "remove:keep-file") return new Remove(true);

@@ -46,6 +46,10 @@ public sealed class PureBootEngine : IDisposable
     public IReadOnlyList<Node> ListNodes(string? nameLike = null) => _ctx.Inventory.ListNodes(nameLike);
     public void RemoveNode(string name) => new Nodes(_ctx).Remove(name);
 
+    /// <summary>Changes a node's MAC, initiator IQN, host name or description; a new IQN moves its ACLs on the targets (one plan per backend, CHAP kept).</summary>
+    public Task<NodeUpdateOutcome> UpdateNodeAsync(string name, NodeChange change, CancellationToken ct = default) =>
+        new UpdateNode(_ctx).RunAsync(name, change, ct);
+
     // ---------------------------------------------------------------- LUNs
 
     public Lun GetLun(string name) => _ctx.Lun(name);
@@ -79,6 +83,51 @@ public sealed class PureBootEngine : IDisposable
     public Task<LunOutcome> UpdateLunAsync(string name, string? description, ChapChange? chap, CancellationToken ct = default) =>
         new UpdateLun(_ctx).RunAsync(name, description, chap, ct);
 
+    // ---------------------------------------------------------------- checks: what a run checks first (-WhatIf, and items checked as they arrive)
+    // Nothing is sent to a host or written. The LUN checks return one outcome per item: failed, Unchanged (nothing to
+    // do), or would be sent (Lun holds the row as it would be written).
+
+    public CatalogCheck<Backend> CheckAddBackend(BackendSpec spec, bool ifNotExists = false) => new Backends(_ctx).CheckAdd(spec, ifNotExists);
+    public Backend CheckUpdateBackend(string name, Action<BackendSpecUpdate> change) => new Backends(_ctx).Update(name, change, write: false);
+    public Backend CheckRemoveBackend(string name) => new Backends(_ctx).CheckRemove(name);
+    public CatalogCheck<Node> CheckAddNode(string name, string macAddress, string? initiatorIqn = null, string? hostname = null, string? description = null, bool ifNotExists = false) =>
+        new Nodes(_ctx).CheckAdd(name, macAddress, initiatorIqn, hostname, description, ifNotExists);
+    public Node CheckRemoveNode(string name) => new Nodes(_ctx).CheckRemove(name);
+
+    /// <summary>The node as Set-IscsiNode would leave it, and the LUNs whose ACL would move to its new IQN.</summary>
+    public (Node Node, IReadOnlyList<Lun> Moving) CheckUpdateNode(string name, NodeChange change)
+    {
+        var (node, _, moving) = new UpdateNode(_ctx).Check(name, change);
+        return (node, moving);
+    }
+
+    public IReadOnlyList<LunOutcome> CheckCreateLuns(IReadOnlyList<LunCreateRequest> requests) => Outcomes(o => new CreateLuns(_ctx).Check(requests, o));
+    public IReadOnlyList<LunOutcome> CheckAssignLuns(IReadOnlyList<LunAssignRequest> requests) => Outcomes(o => new AssignLuns(_ctx).Check(requests, o));
+    public IReadOnlyList<LunOutcome> CheckUnassignLuns(IReadOnlyList<string> lunNames) => Outcomes(o => new UnassignLuns(_ctx).Check(lunNames, o));
+    public IReadOnlyList<LunOutcome> CheckRemoveLuns(IReadOnlyList<LunRemoveRequest> requests) => Outcomes(o => new RemoveLuns(_ctx).Check(requests, o));
+    public IReadOnlyList<LunOutcome> CheckRestartExport(string lunOrNodeName, ExportScope scope = ExportScope.Auto) => Outcomes(o => new RestartExport(_ctx).Check(lunOrNodeName, scope, o));
+
+    public LunOutcome CheckResizeLun(string name, long newSizeBytes)
+    {
+        var o = new LunOutcome { Name = name };
+        new ResizeLun(_ctx).Check(name, newSizeBytes, o);
+        return o;
+    }
+
+    public LunOutcome CheckUpdateLun(string name, string? description, ChapChange? chap)
+    {
+        var o = new LunOutcome { Name = name };
+        new UpdateLun(_ctx).Check(name, description, chap, o);
+        return o;
+    }
+
+    static IReadOnlyList<LunOutcome> Outcomes(Action<List<LunOutcome>> check)
+    {
+        var outcomes = new List<LunOutcome>();
+        check(outcomes);
+        return outcomes;
+    }
+
     // ---------------------------------------------------------------- convergence
 
     /// <summary>Reads a backend's live state and sessions in one exchange (no targetcli start) and compares it with the inventory.</summary>
@@ -107,6 +156,10 @@ public sealed class PureBootEngine : IDisposable
     /// <summary>Writes the node's iPXE script to a 0600 file; an existing file is replaced only with <paramref name="overwrite"/>.</summary>
     public BootScriptInfo WriteBootScript(string nodeName, string path, string? portalAddress = null, int? portalPort = null, bool overwrite = false) =>
         new BootScripts(_ctx).WriteBootScript(nodeName, path, portalAddress, portalPort, overwrite);
+
+    /// <summary>What <see cref="WriteBootScript"/> checks first (the node, its boot LUN, the portal, the path); nothing written.</summary>
+    public BootScriptInfo CheckWriteBootScript(string nodeName, string path, string? portalAddress = null, int? portalPort = null, bool overwrite = false) =>
+        new BootScripts(_ctx).CheckWriteBootScript(nodeName, path, portalAddress, portalPort, overwrite);
 
     public Task<IReadOnlyList<LunOutcome>> RestartExportAsync(string lunOrNodeName, ExportScope scope = ExportScope.Auto, CancellationToken ct = default) =>
         new RestartExport(_ctx).RunAsync(lunOrNodeName, scope, ct);

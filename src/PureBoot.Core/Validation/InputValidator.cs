@@ -42,13 +42,19 @@ public static partial class InputValidator
     // Paths that reach the target host: plain characters only, so a path can never carry shell or targetcli syntax.
     [GeneratedRegex(@"^/[A-Za-z0-9._+/-]*\z")] private static partial Regex SafePathRx();
 
+    /// <summary>
+    /// A backend, node or LUN name. Names are case-insensitive (the inventory compares them so): any case is taken, for
+    /// a new object and for a lookup alike, and the name is kept in lower case (LIO and iPXE names are).
+    /// </summary>
     public static string Name(string? value, string parameterName)
     {
         var v = Required(value, parameterName);
-        if (!NameRx().IsMatch(v))
+        // Only ASCII letters are folded: folding first would let e.g. the Kelvin sign through as 'k'.
+        var folded = v.All(char.IsAscii) ? v.ToLowerInvariant() : v;
+        if (!NameRx().IsMatch(folded))
             throw new ValidationException(parameterName,
-                $"{Show(v)} is not a valid name. Use 1-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit.");
-        return v;
+                $"{Show(v)} is not a valid name. Use 1-63 letters, digits and hyphens, starting and ending with a letter or digit (names are kept in lower case).");
+        return folded;
     }
 
     /// <summary>An iSCSI name: iqn. (RFC 3720/3721), eui. or naa. form, lower case, at most 223 bytes.</summary>

@@ -3,7 +3,7 @@ using PureBoot.Core.Model;
 namespace PureBoot.Core.Operations;
 
 /// <summary>Why an item failed; the PowerShell layer maps these to ErrorCategory and stable error ids.</summary>
-public enum FailureKind
+public enum FailureKind : long
 {
     InvalidArgument, NotFound,
     /// <summary>The object's state or use forbids the change (assigned, Creating, still has LUNs, ...).</summary>

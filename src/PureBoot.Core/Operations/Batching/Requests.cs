@@ -21,13 +21,16 @@ public sealed record LunCreateRequest
     public string? Node { get; init; }
     /// <summary>A LUN of that name that already exists as asked is returned unchanged instead of failing (scripts that run twice).</summary>
     public bool IfNotExists { get; init; }
+    /// <summary>With <see cref="Node"/>: take the node's shared ACL credential even when it drops what this request asks (<see cref="SharedChap"/>).</summary>
+    public bool AdoptSharedChap { get; init; }
     // Records print their members; keep secrets out.
     public override string ToString() => $"LunCreateRequest {{ Name = {Name}, SizeBytes = {SizeBytes}, Backend = {Backend} }}";
 }
 
 public sealed record LunRemoveRequest(string Name, bool Force = false, bool KeepBackingFile = false);
 
-public sealed record LunAssignRequest(string Lun, string Node);
+/// <param name="AdoptSharedChap">Take the node's shared ACL credential even when the LUN would lose mutual CHAP or CHAP (<see cref="SharedChap"/>).</param>
+public sealed record LunAssignRequest(string Lun, string Node, bool AdoptSharedChap = false);
 
 /// <summary>A change to a LUN's CHAP. Secrets null = generate.</summary>
 public sealed record ChapChange

@@ -89,8 +89,15 @@ internal sealed class BootScripts(EngineContext ctx)
         };
     }
 
-    /// <summary>The script, 0600 from its first byte, written whole and renamed into place.</summary>
-    static string WritePrivately(string path, string text, bool overwrite)
+    /// <summary>What <see cref="WriteBootScript"/> checks first (nothing read back to the caller, nothing written): -WhatIf.</summary>
+    public BootScriptInfo CheckWriteBootScript(string nodeName, string path, string? portalAddress = null, int? portalPort = null, bool overwrite = false)
+    {
+        var (_, info) = BuildBootScript(nodeName, portalAddress, portalPort);
+        CheckPath(path, overwrite);
+        return info;
+    }
+
+    static string CheckPath(string path, bool overwrite)
     {
         if (string.IsNullOrWhiteSpace(path) || path.Any(char.IsControl))
             throw new ValidationException("Path", "give a file name without control characters.");
@@ -99,6 +106,13 @@ internal sealed class BootScripts(EngineContext ctx)
         if (string.IsNullOrEmpty(dir) || !Directory.Exists(dir)) throw new ValidationException("Path", $"the directory {dir} does not exist.");
         if (Directory.Exists(full)) throw new ValidationException("Path", $"{full} is a directory; give a file name.");
         if (!overwrite && File.Exists(full)) throw new ValidationException("Path", $"{full} exists; use -Force to replace it.");
+        return full;
+    }
+
+    /// <summary>The script, 0600 from its first byte, written whole and renamed into place.</summary>
+    static string WritePrivately(string path, string text, bool overwrite)
+    {
+        var full = CheckPath(path, overwrite);
         try { return PrivateFiles.WriteAtomically(full, text, overwrite); }
         catch (IOException) when (!overwrite && File.Exists(full)) { throw new ValidationException("Path", $"{full} exists; use -Force to replace it."); }
     }

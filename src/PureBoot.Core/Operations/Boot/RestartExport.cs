@@ -29,9 +29,18 @@ internal sealed class RestartExport(EngineContext ctx)
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(string lunOrNodeName, ExportScope scope, CancellationToken ct)
     {
+        var outcomes = new List<LunOutcome>();
+        var works = Check(lunOrNodeName, scope, outcomes);
+        await _runner.RunPerBackendAsync(works, "restart", (s, b, ws) => OnHostAsync(s, b, ws, ct), ct);
+        return outcomes;
+    }
+
+    /// <summary>The LUNs whose export would restart (no host is contacted); failures land on <paramref name="outcomes"/>.</summary>
+    public List<LunWork> Check(string lunOrNodeName, ExportScope scope, List<LunOutcome> outcomes)
+    {
         List<Lun> luns;
         try { luns = Resolve(lunOrNodeName, scope); }
-        catch (Exception e) when (FailureMap.KindOf(e) is not null) { return FailureMap.Failed(lunOrNodeName, e); }
+        catch (Exception e) when (FailureMap.KindOf(e) is not null) { outcomes.AddRange(FailureMap.Failed(lunOrNodeName, e)); return new(); }
 
         // In Shared mode the node's ACL carries all its LUNs on that target: they restart together.
         var requested = luns.Select(l => l.Id).ToHashSet();
@@ -43,7 +52,6 @@ internal sealed class RestartExport(EngineContext ctx)
             foreach (var partner in _ctx.Inventory.ListLunsOnTarget(b.Id).Where(p => p.NodeId == l.NodeId && p.TargetIqn == l.TargetIqn && p.Status == LunStatus.Active))
                 if (luns.All(x => x.Id != partner.Id)) luns.Add(partner);
         }
-        var outcomes = new List<LunOutcome>();
         var works = new List<LunWork>();
         foreach (var l in luns)
         {
@@ -58,8 +66,7 @@ internal sealed class RestartExport(EngineContext ctx)
             }
             works.Add(new LunWork { Outcome = o, Row = l, Backend = _ctx.BackendOf(l) });
         }
-        await _runner.RunPerBackendAsync(works, "restart", (s, b, ws) => OnHostAsync(s, b, ws, ct), ct);
-        return outcomes;
+        return works;
     }
 
     List<Lun> Resolve(string name, ExportScope scope)

@@ -58,6 +58,9 @@ public sealed class BackendSpecUpdate
     public string? Description { get; set; }
 }
 
+/// <summary>What a catalog change would do: the object as it would be written, or the existing one left as it is.</summary>
+public sealed record CatalogCheck<T>(T Object, bool Unchanged);
+
 /// <summary>Backends in the inventory: validated once here, written with an audit entry.</summary>
 internal sealed class Backends(EngineContext ctx)
 {
@@ -92,18 +95,23 @@ internal sealed class Backends(EngineContext ctx)
     static string StoragePath(StorageKind storage, string path) =>
         storage == StorageKind.FileIO ? InputValidator.HostDirectory(path, "StoragePath") : InputValidator.VolumeGroup(path, "StoragePath");
 
+    /// <summary>What <see cref="Add"/> would do, nothing written (-WhatIf, and Add's own first step); throws as Add would.</summary>
+    public CatalogCheck<Backend> CheckAdd(BackendSpec spec, bool ifNotExists)
+    {
+        var b = Validate(spec);
+        if (_ctx.Inventory.GetBackend(b.Name) is not { } existing) return new(b, Unchanged: false);
+        var differences = Differences(existing, b);
+        if (ifNotExists && differences.Count == 0) return new(existing, Unchanged: true);
+        throw new InventoryConflictException(differences.Count == 0
+            ? $"A backend named '{b.Name}' already exists as asked (use -IfNotExists to take it as it is)."
+            : $"A backend named '{b.Name}' already exists and differs from the request: {string.Join("; ", differences)}.", ConflictKind.AlreadyExists);
+    }
+
     /// <summary>Adds a backend. With <paramref name="ifNotExists"/>, an existing identical backend is returned instead of failing.</summary>
     public Backend Add(BackendSpec spec, bool ifNotExists = false)
     {
-        var b = Validate(spec);
-        if (_ctx.Inventory.GetBackend(b.Name) is { } existing)
-        {
-            var differences = Differences(existing, b);
-            if (ifNotExists && differences.Count == 0) return existing;
-            throw new InventoryConflictException(differences.Count == 0
-                ? $"A backend named '{b.Name}' already exists as asked."
-                : $"A backend named '{b.Name}' already exists and differs from the request: {string.Join("; ", differences)}.", ConflictKind.AlreadyExists);
-        }
+        var (b, unchanged) = CheckAdd(spec, ifNotExists);
+        if (unchanged) return b;
         _ctx.Inventory.Transact(t =>
         {
             t.AddBackend(b);
@@ -162,7 +170,8 @@ internal sealed class Backends(EngineContext ctx)
     public Backend Get(string name) => _ctx.Backend(name, "Name");
 
     /// <summary>Changes a backend's connection, portal and executor settings. Storage, target mode and IQN prefix are fixed once LUNs exist.</summary>
-    public Backend Update(string name, Action<BackendSpecUpdate> change)
+    /// <param name="write">False: validate and return the changed backend without writing it (-WhatIf).</param>
+    public Backend Update(string name, Action<BackendSpecUpdate> change, bool write = true)
     {
         var b = Get(name);
         var u = new BackendSpecUpdate(b);
@@ -179,6 +188,7 @@ internal sealed class Backends(EngineContext ctx)
         b.Description = InputValidator.Description(u.Description, "Description");
         b.Transport = u.Transport;
         SetTransport(b, u.Host, u.Port, u.User, u.IdentityFile, u.KnownHostsFile, u.SimulationStatePath);
+        if (!write) return b;
         _ctx.Inventory.Transact(t =>
         {
             t.UpdateBackend(b);
@@ -187,9 +197,19 @@ internal sealed class Backends(EngineContext ctx)
         return b;
     }
 
-    public void Remove(string name)
+    /// <summary>What <see cref="Remove"/> would refuse (nothing written): an unknown backend, or one that still has LUNs.</summary>
+    public Backend CheckRemove(string name)
     {
         var b = Get(name);
+        var luns = _ctx.Inventory.ListLunsOnTarget(b.Id);
+        if (luns.Count > 0)
+            throw new InventoryConflictException($"Backend '{b.Name}' cannot be removed: {luns.Count} LUN(s) are still on it ({string.Join(", ", luns.Take(5).Select(l => l.Name))}{(luns.Count > 5 ? ", ..." : "")}); remove those LUNs first.");
+        return b;
+    }
+
+    public void Remove(string name)
+    {
+        var b = CheckRemove(name);
         _ctx.Inventory.Transact(t =>
         {
             t.RemoveBackend(b.Name);

@@ -4,7 +4,7 @@ using PureBoot.Core.Transport;
 
 namespace PureBoot.Core.Operations;
 
-public enum OrphanKind { Target, Lun, NodeAcl, StorageObject, BackingData }
+public enum OrphanKind : long { Target, Lun, NodeAcl, StorageObject, BackingData }
 
 /// <summary>An object in PureBoot's namespace on a backend (its targets, its storage) that no inventory row owns.</summary>
 internal sealed record Orphan(OrphanKind Kind, string Object, string Detail)

@@ -14,7 +14,7 @@ public sealed record SyncOptions
     public bool PlanOnly { get; init; }
 }
 
-public enum SyncActionKind { Finish, RollBack, Repair, RemoveLeak, RemoveOrphan, KeepOrphan, Fail }
+public enum SyncActionKind : long { Finish, RollBack, Repair, RemoveLeak, RemoveOrphan, KeepOrphan, Fail }
 
 public sealed record SyncAction(SyncActionKind Kind, string Object, string Description, string? Lun = null);
 

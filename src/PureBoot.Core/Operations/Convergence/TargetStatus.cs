@@ -5,7 +5,7 @@ using PureBoot.Core.Transport;
 
 namespace PureBoot.Core.Operations;
 
-public enum DriftKind
+public enum DriftKind : long
 {
     /// <summary>An object the inventory records is missing or different on the target.</summary>
     Missing,

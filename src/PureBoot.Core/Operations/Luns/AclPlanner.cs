@@ -43,6 +43,13 @@ internal sealed class AclPlanner
                       ?? (_aclInBatch.TryGetValue(key, out var pw) ? pw.Row : null);
         if (partner is not null)
         {
+            var asked = w.Request as LunCreateRequest;
+            var force = asked?.AdoptSharedChap == true || (w.Request as LunAssignRequest)?.AdoptSharedChap == true;
+            if (!force && SharedChap.Refusal(_ctx, lun, partner, node, asked) is { } refusal)
+            {
+                w.Fail(FailureKind.Conflict, refusal);
+                return false;
+            }
             var differed = _ctx.Chap.Adopt(lun, partner);
             w.Outcome.Warnings.Add($"LUN '{lun.Name}' shares node '{node.Name}''s ACL on {target} with LUN '{partner.Name}' and now uses its CHAP credential{(differed ? " (its own settings differed)" : "")}.");
         }

@@ -36,7 +36,10 @@ internal sealed class AssignLuns(EngineContext ctx)
         if (lun.Status == LunStatus.Active && lun.NodeId == node.Id) { o.Unchanged = true; return null; }   // already so
         if (lun.Status == LunStatus.Active) throw new InventoryConflictException($"LUN '{lun.Name}' is assigned to node '{lun.NodeName}'; unassign it first.");
         if (lun.Status != LunStatus.Ready) throw new InventoryConflictException($"LUN '{lun.Name}' is {lun.Status}; only a Ready LUN can be assigned.");
-        return new LunWork { Outcome = o, Row = lun, Backend = _ctx.BackendOf(lun), AssignTo = node };
+        if (!r.AdoptSharedChap && SharedChap.Partner(_ctx.Inventory.ListLuns(new LunFilter { Node = node.Name }), node, lun.TargetIqn ?? "", lun.Id) is { } partner
+            && SharedChap.Refusal(_ctx, lun, partner, node, null) is { } refusal)
+            throw new InventoryConflictException(refusal);
+        return new LunWork { Outcome = o, Row = lun, Backend = _ctx.BackendOf(lun), AssignTo = node, Request = r };
     }
 
     async Task OnHostAsync(ITargetHostSession s, Backend b, List<LunWork> ws, CancellationToken ct)

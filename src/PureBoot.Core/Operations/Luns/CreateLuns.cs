@@ -47,6 +47,10 @@ internal sealed class CreateLuns(EngineContext ctx)
             if (r.IfNotExists && differences.Count == 0) { o.Lun = existing; o.Unchanged = true; return null; }
             throw ExistingLun.Conflict(existing, differences);
         }
+        if (node is not null && !r.AdoptSharedChap && backend.Mode == TargetMode.Shared
+            && SharedChap.Partner(_ctx.Inventory.ListLuns(new LunFilter { Node = node.Name }), node, backend.SharedTargetIqn, 0) is { } partner
+            && SharedChap.Refusal(_ctx, new Lun { Name = name, ChapEnabled = chap is not null, ChapUser = chap?.User, MutualChapEnabled = chap?.Mutual == true }, partner, node, r) is { } refusal)
+            throw new InventoryConflictException(refusal);
         var now = DateTimeOffset.UtcNow;
         var row = new Lun
         {

@@ -68,7 +68,7 @@ $test = Test-IscsiBackend -Name $Backend
 if (-not $test.Passed) { throw "Backend '$Backend' ($($test.Endpoint)) did not pass Test-IscsiBackend: $($test.Error ?? $test.StorageDetail)" }
 
 $n = New-IscsiNode -Name $Node -MacAddress $MacAddress
-$lun = New-IscsiLun -Name $Node -Backend $Backend -SourceImage $SourceImage | Set-IscsiLunAssignment
+$lun = New-IscsiLun -Name $Node -Backend $Backend -SourceImage $SourceImage | Set-IscsiLunAssignment -PassThru
 
 $scriptArgs = @{ Node = $Node; Path = $ScriptPath; Force = $true }
 if ($PortalAddress) { $scriptArgs.PortalAddress = $PortalAddress }

@@ -42,7 +42,7 @@ Import-Module PureBoot
 # Get-IscsiLun -Backend does not check that the backend exists (an unknown name gives no LUNs): ask first.
 $null = Get-IscsiBackend -Name $Backend
 
-$unassigned = @(Get-IscsiLun -Backend $Backend -Status Active | Remove-IscsiLunAssignment -Confirm:$false)
+$unassigned = @(Get-IscsiLun -Backend $Backend -Status Active | Remove-IscsiLunAssignment -Confirm:$false -PassThru)
 $luns = @(Get-IscsiLun -Backend $Backend | Remove-IscsiLun -Confirm:$false -PassThru)
 $nodes = @(if ($Node.Count) { Get-IscsiNode -Name $Node | Remove-IscsiNode -Confirm:$false -PassThru })
 $be = Remove-IscsiBackend -Name $Backend -Confirm:$false -PassThru

@@ -60,7 +60,7 @@ if ($StoragePath) { $backendArgs.StoragePath = $StoragePath }
 $be = New-IscsiBackend @backendArgs
 
 $nodes = @(Import-Csv -Path $NodeList | New-IscsiNode)
-$luns = @(Get-IscsiNode -Name $nodes.Name | New-IscsiLun -SizeGB $SizeGB -Backend $Backend | Set-IscsiLunAssignment)
+$luns = @(Get-IscsiNode -Name $nodes.Name | New-IscsiLun -SizeGB $SizeGB -Backend $Backend | Set-IscsiLunAssignment -PassThru)
 
 $status = @(Get-IscsiTargetStatus -Backend $Backend)
 $status | Format-Table -AutoSize | Out-String -Width 120 | Write-Output

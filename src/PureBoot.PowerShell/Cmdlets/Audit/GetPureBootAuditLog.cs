@@ -13,6 +13,7 @@ public sealed class GetPureBootAuditLogCommand : PureBootCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(AuditObjectNameCompleter))]
     public string? ObjectName { get; set; }
 
     /// <summary>backend, node or lun.</summary>
@@ -23,6 +24,7 @@ public sealed class GetPureBootAuditLogCommand : PureBootCmdlet
     /// <summary>Operation (wildcards), e.g. create-lun, assign-lun, read-chap-credential.</summary>
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(AuditOperationCompleter))]
     public string? Operation { get; set; }
 
     [Parameter] public DateTime Since { get; set; }

@@ -14,28 +14,31 @@ public sealed class GetIscsiLunChapCredentialCommand : PureBootCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Lun")]
     [ArgumentCompleter(typeof(LunNameCompleter))]
-    public string Name { get; set; } = "";
+    public string[] Name { get; set; } = Array.Empty<string>();
 
     /// <summary>The mutual (target) credential instead of the initiator's.</summary>
     [Parameter] public SwitchParameter Mutual { get; set; }
 
     protected override void ProcessRecord()
     {
-        try
+        foreach (var name in Name)
         {
-            var c = Engine.GetChapCredential(Name);
-            if (Mutual)
+            try
             {
-                var secret = c.RevealMutualSecret();
-                if (c.MutualUser is null || secret is null)
+                var c = Engine.GetChapCredential(name);
+                if (Mutual)
                 {
-                    WriteError(PureBootErrors.Make(PureBootErrorIds.NotFound, ErrorCategory.ObjectNotFound, $"LUN '{c.Lun}' has no mutual CHAP credential.", Name));
-                    return;
+                    var secret = c.RevealMutualSecret();
+                    if (c.MutualUser is null || secret is null)
+                    {
+                        WriteError(PureBootErrors.Make(PureBootErrorIds.NotFound, ErrorCategory.ObjectNotFound, $"LUN '{c.Lun}' has no mutual CHAP credential.", name));
+                        continue;
+                    }
+                    WriteObject(new PSCredential(c.MutualUser, Credentials.ToSecureString(secret)));
                 }
-                WriteObject(new PSCredential(c.MutualUser, Credentials.ToSecureString(secret)));
+                else WriteObject(new PSCredential(c.User, Credentials.ToSecureString(c.RevealSecret())));
             }
-            else WriteObject(new PSCredential(c.User, Credentials.ToSecureString(c.RevealSecret())));
+            catch (Exception e) when (IsReportable(e)) { WriteFailure(e, name); }
         }
-        catch (Exception e) when (IsReportable(e)) { WriteFailure(e, Name); }
     }
 }

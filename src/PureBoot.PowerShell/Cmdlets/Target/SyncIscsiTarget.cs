@@ -9,7 +9,7 @@ namespace PureBoot.PowerShell;
 /// connection or hand edits): finishes or rolls back interrupted changes, re-creates missing exports, ACLs and CHAP,
 /// removes leaked mappings and, with -RemoveOrphans, objects no inventory row owns. Default output: one SyncAction
 /// per action taken; -Report gives the whole SyncReport. -WhatIf reads the target, shows the plan ("What if: ...")
-/// and changes nothing.
+/// and changes nothing; with -Report it also writes the plan as a SyncReport (Applied = False) for a script to inspect.
 /// </summary>
 [Cmdlet(VerbsData.Sync, "IscsiTarget", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ActionsSet)]
 [OutputType(typeof(SyncAction), ParameterSetName = new[] { ActionsSet })]
@@ -94,41 +94,7 @@ public sealed class SyncIscsiTargetCommand : PureBootCmdlet
         if (plan.Actions.Count == 0) ShouldProcess($"Backend '{name}': target and inventory agree; nothing to do.", "", "");
         foreach (var a in plan.Actions)
             ShouldProcess($"Backend '{name}': {a.Kind} {a.Object}{(a.Lun is not null && a.Lun != a.Object ? $" (LUN {a.Lun})" : "")}: {a.Description}.", "", "");
-    }
-}
-
-/// <summary>
-/// Import-IscsiTargetConfig: adopts a host's existing LUNs and ACLs into the inventory (a target set up by hand,
-/// or an inventory rebuilt after the admin host's disk died). Writes the imported LUNs; nodes created for unknown
-/// initiators are reported with -Verbose, and anything skipped or guessed as a warning.
-/// </summary>
-[Cmdlet(VerbsData.Import, "IscsiTargetConfig", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(Lun))]
-public sealed class ImportIscsiTargetConfigCommand : PureBootCmdlet
-{
-    /// <summary>The backend to read. Binds from Name (Get-IscsiBackend) or BackendName.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("BackendName", "Name")]
-    [ArgumentCompleter(typeof(BackendNameCompleter))]
-    public string Backend { get; set; } = "";
-
-    /// <summary>Only targets whose IQN matches (wildcards). Default: every target on the host.</summary>
-    [Parameter]
-    [SupportsWildcards]
-    public string? TargetIqn { get; set; }
-
-    protected override void ProcessRecord()
-    {
-        var targets = string.IsNullOrEmpty(TargetIqn) ? null : TargetIqn;
-        if (!ShouldProcess($"backend '{Backend}'", $"Import the LUNs and ACLs of {(targets is null ? "every target" : $"the targets like '{targets}'")} into the PureBoot inventory")) return;
-        try
-        {
-            var report = RunEngine((engine, ct) => engine.ImportTargetConfigAsync(Backend, targets, ct), $"Importing target configuration from {Backend}");
-            foreach (var w in report.Warnings) WriteWarning($"{report.Backend}: {w}");
-            foreach (var n in report.Nodes) WriteVerbose($"Imported node '{n.Name}' ({n.InitiatorIqn}, MAC {n.MacAddress}).");
-            if (report.Luns.Count == 0) WriteVerbose($"Backend '{report.Backend}': no LUN to import (every exported LUN is in the inventory already).");
-            foreach (var l in report.Luns) WriteObject(l);
-        }
-        catch (Exception e) when (IsReportable(e)) { WriteFailure(e, Backend); }
+        // The plan as an object, for a script to inspect before it runs the real thing.
+        if (Report) WriteObject(plan);
     }
 }
