@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using PureBoot.Core.Inventory;
 using PureBoot.Core.Operations;
+using PureBoot.Core.Secrets;
 using PureBoot.Core.Transport;
+using PureBoot.Core.Transport.Shell;
+using PureBoot.Simulation;
 
 namespace PureBoot.PowerShell;
 
@@ -39,7 +42,7 @@ internal static class EngineCache
 
     static PureBootEngine Create(string path)
     {
-        var engine = PureBootEngine.Open(path, new ShellOptions { Log = EngineSink.Dispatch });
+        var engine = PureBootEngine.Open(path, ConnectorFactory.Create(EngineSink.Dispatch));
         engine.Log = EngineSink.Dispatch;
         engine.Progress = EngineSink.ProgressDispatcher;
         return engine;
@@ -55,6 +58,22 @@ internal static class EngineCache
                 try { lazy.Value.Dispose(); } catch { /* closing on unload: nothing to report to */ }
             }
         }
+    }
+}
+
+/// <summary>
+/// Chooses how each backend's host is reached: the shell transport (local bash, sudo, the OpenSSH client) or the
+/// simulated host the module ships for runbook tests and demos. Core only sees the <see cref="ITargetHostConnector"/>.
+/// </summary>
+internal static class ConnectorFactory
+{
+    public static ITargetHostConnector Create(Action<string> log)
+    {
+        // The simulated host's state file seals its CHAP passwords with PureBoot's own secret key (read again when it changes).
+        var keyring = new SecretKeyring(null, _ => { });
+        return new RoutingConnector(
+            new ShellTargetHostConnector(new ShellOptions { Log = log }),
+            new SimulatedTargetHostConnector(new SimulatedTargetHostOptions { Log = log, Secrets = () => keyring.Current }));
     }
 }
 

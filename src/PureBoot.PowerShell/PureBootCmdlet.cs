@@ -27,7 +27,10 @@ public abstract class PureBootCmdlet : PSCmdlet
     [Alias("DatabasePath")]
     public string? Database { get; set; }
 
-    /// <summary>Core's names for parameters that the cmdlet spells differently (Core name → cmdlet name).</summary>
+    /// <summary>
+    /// Core's names for values this cmdlet's parameters carry, where they differ (Core name → cmdlet parameter), so an
+    /// error about a value names the parameter the user typed. Core names values after its request fields.
+    /// </summary>
     protected virtual IReadOnlyDictionary<string, string>? ParameterNames => null;
 
     /// <summary>The engine for this call's inventory; a failure to open it ends the command.</summary>
@@ -168,19 +171,31 @@ public abstract class PureBootCmdlet : PSCmdlet
         ThrowTerminatingError(PureBootErrors.FromException(e, target, ParameterNames));
     }
 
-    /// <summary>A terminating InvalidArgument error for a bad combination of parameters, naming the parameter.</summary>
-    protected void ThrowInvalidArgument(string parameter, string message)
+    /// <summary>
+    /// A terminating InvalidArgument error for a bad combination of parameters (the only check a cmdlet makes itself:
+    /// values are Core's to judge). <paramref name="reason"/> does not repeat the parameter's name.
+    /// </summary>
+    protected void ThrowInvalidArgument(string parameter, string reason)
     {
-        var record = PureBootErrors.Make(PureBootErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, message, parameter);
+        // A reason already worded "Parameter 'X': ..." (older callers) is taken as it is.
+        var record = reason.StartsWith("Parameter", StringComparison.Ordinal)
+            ? PureBootErrors.Make(PureBootErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, reason, parameter, kind: FailureKind.InvalidArgument)
+            : PureBootErrors.Invalid(parameter, reason, null, null);
         record.CategoryInfo.TargetName = parameter;
         record.CategoryInfo.TargetType = "Parameter";
         ThrowTerminatingError(record);
     }
 
-    /// <summary>Ends the command with an InvalidArgument error for a failed argument check.</summary>
-    internal void ThrowArgument(ArgumentException e) => ThrowTerminatingError(PureBootErrors.FromException(e, null, ParameterNames));
+    /// <summary>Writes the error of a failed batch item (its Core outcome), worded with this cmdlet's parameter names.</summary>
+    protected void WriteOutcomeError(LunOutcome outcome, string rejectedId) =>
+        WriteError(PureBootErrors.FromOutcome(outcome, rejectedId, ParameterNames));
 
     protected bool IsBound(string parameterName) => MyInvocation.BoundParameters.ContainsKey(parameterName);
+
+    /// <summary>True when the command runs with -WhatIf (given, or from $WhatIfPreference).</summary>
+    protected bool IsWhatIf => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var given)
+        ? given is SwitchParameter s && s.IsPresent
+        : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
 
     /// <summary>
     /// True for the exceptions a cmdlet reports as errors. PowerShell's own (RuntimeException: a stopped pipeline,

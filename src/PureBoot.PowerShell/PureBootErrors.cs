@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Text.RegularExpressions;
 using PureBoot.Core.Inventory;
 using PureBoot.Core.Operations;
 using PureBoot.Core.Secrets;
@@ -16,6 +15,7 @@ public static class PureBootErrorIds
 {
     public const string InvalidArgument = "PureBoot.InvalidArgument";
     public const string NotFound = "PureBoot.NotFound";
+    /// <summary>An object of that name already exists (category ResourceExists), or its state forbids the change (InvalidOperation).</summary>
     public const string Conflict = "PureBoot.Conflict";
     public const string HostUnavailable = "PureBoot.HostUnavailable";
     public const string SecretUnavailable = "PureBoot.SecretUnavailable";
@@ -29,6 +29,8 @@ public static class PureBootErrorIds
     public const string LunRemoveFailed = "PureBoot.LunRemoveFailed";
     public const string LunResizeFailed = "PureBoot.LunResizeFailed";
     public const string LunUpdateFailed = "PureBoot.LunUpdateFailed";
+    /// <summary>Set-IscsiNode could not move a LUN's ACL to the node's new initiator IQN (Sync-IscsiTarget finishes it).</summary>
+    public const string NodeUpdateFailed = "PureBoot.NodeUpdateFailed";
     public const string BackendTestFailed = "PureBoot.BackendTestFailed";
     /// <summary>Sync-IscsiTarget could not converge a LUN (its backing data is gone, its LUN slot is taken, a check failed).</summary>
     public const string SyncFailed = "PureBoot.SyncFailed";
@@ -38,49 +40,65 @@ public static class PureBootErrorIds
     public const string Unexpected = "PureBoot.Unexpected";
 }
 
-/// <summary>The exception inside an ErrorRecord made from a failed batch item.</summary>
+/// <summary>The exception inside every PureBoot ErrorRecord: the failure's kind and the cmdlet's wording; Core's exception is the inner one.</summary>
 public sealed class PureBootOperationException : Exception
 {
     public FailureKind Failure { get; }
-    public PureBootOperationException(FailureKind failure, string message) : base(message) { Failure = failure; }
+    public PureBootOperationException(FailureKind failure, string message, Exception? inner = null) : base(message, inner) { Failure = failure; }
 }
 
+/// <summary>
+/// Turns Core's failures into ErrorRecords, one way for every cmdlet:
+/// <list type="bullet">
+/// <item>FullyQualifiedErrorId: a stable id above; category by kind: InvalidArgument, ObjectNotFound, ResourceExists (a
+/// name taken), InvalidOperation (the object's state or use forbids it), the host failure's own category, SecurityError,
+/// WriteError (the target refused).</item>
+/// <item>TargetObject: the name of the backend, node or LUN the error is about; for a bad parameter value,
+/// CategoryInfo.TargetName is the cmdlet's parameter name and TargetType "Parameter".</item>
+/// <item>Message: one or more sentences, capitalised, ending with a full stop; a bad value reads
+/// "Parameter '&lt;cmdlet parameter&gt;': &lt;reason&gt;", composed here from Core's code (parameter name) and reason: Core's
+/// names become the cmdlet's through the cmdlet's explicit map, never by rewriting text.</item>
+/// </list>
+/// </summary>
 internal static class PureBootErrors
 {
-    /// <summary>Error id and category for a failed batch item. <paramref name="rejectedId"/> names the operation.</summary>
+    /// <summary>Error id and category for a failure kind. <paramref name="rejectedId"/> names the operation the target refused.</summary>
     public static (string Id, ErrorCategory Category) ForFailure(FailureKind kind, string rejectedId) => kind switch
     {
         FailureKind.InvalidArgument => (PureBootErrorIds.InvalidArgument, ErrorCategory.InvalidArgument),
         FailureKind.NotFound => (PureBootErrorIds.NotFound, ErrorCategory.ObjectNotFound),
-        FailureKind.Conflict => (PureBootErrorIds.Conflict, ErrorCategory.ResourceExists),
+        FailureKind.AlreadyExists => (PureBootErrorIds.Conflict, ErrorCategory.ResourceExists),
+        FailureKind.Conflict => (PureBootErrorIds.Conflict, ErrorCategory.InvalidOperation),
         FailureKind.HostUnavailable => (PureBootErrorIds.HostUnavailable, ErrorCategory.ConnectionError),
         FailureKind.SecretUnavailable => (PureBootErrorIds.SecretUnavailable, ErrorCategory.SecurityError),
         _ => (rejectedId, ErrorCategory.WriteError),
     };
 
+    const string CheckBackend = "Run Test-IscsiBackend to check the backend.";
+    const string UseTheKey = "Use the secret key the inventory was sealed with (PUREBOOT_SECRET_KEY or the key file).";
+
     /// <summary>An ErrorRecord for a Core exception. Core messages never hold secrets; nor does anything added here.</summary>
-    public static ErrorRecord FromException(Exception e, object? target, IReadOnlyDictionary<string, string>? parameterNames = null)
+    public static ErrorRecord FromException(Exception e, object? target, IReadOnlyDictionary<string, string>? parameterNames = null, string? rejectedId = null)
     {
         switch (e)
         {
             case ValidationException v:
-                return Validation(v, v.ParamName, target, parameterNames);
+                return Invalid(Parameter(v.ParamName, parameterNames), v.Reason, target, e);
             case ArgumentException a when a.ParamName is not null:
-                // ChapSecrets.Validate and other argument checks.
-                return Validation(a, a.ParamName, target, parameterNames);
+                // An argument check outside the validator: its message without .NET's "(Parameter 'x')" tail.
+                return Invalid(Parameter(a.ParamName, parameterNames), a.Message.Split(" (Parameter '")[0], target, e);
             case InventoryNotFoundException:
-                return Record(e, PureBootErrorIds.NotFound, ErrorCategory.ObjectNotFound, target);
-            case InventoryConflictException:
-                return Record(e, PureBootErrorIds.Conflict, ErrorCategory.ResourceExists, target);
+                return Record(FailureKind.NotFound, e.Message, target, e);
+            case InventoryConflictException c:
+                return Record(c.Kind == ConflictKind.AlreadyExists ? FailureKind.AlreadyExists : FailureKind.Conflict, e.Message, target, e);
             case SecretDecryptionException or SecretKeyException:
-                return Record(e, PureBootErrorIds.SecretUnavailable, ErrorCategory.SecurityError, target,
-                    "Use the secret key the inventory was sealed with (PUREBOOT_SECRET_KEY or the key file).");
+                return Record(FailureKind.SecretUnavailable, e.Message, target, e, UseTheKey);
             case TargetHostException h:
-                return Record(e, PureBootErrorIds.HostUnavailable, HostCategory(h.Failure), target, "Run Test-IscsiBackend to check the backend.");
+                return Make(PureBootErrorIds.HostUnavailable, HostCategory(h.Failure), e.Message, target, CheckBackend, FailureKind.HostUnavailable, e);
             case InventoryException:
-                return Record(e, PureBootErrorIds.InventoryUnavailable, ErrorCategory.ResourceUnavailable, target);
+                return Make(PureBootErrorIds.InventoryUnavailable, ErrorCategory.ResourceUnavailable, e.Message, target, inner: e);
             default:
-                return Record(e, PureBootErrorIds.Unexpected, ErrorCategory.NotSpecified, target);
+                return Make(rejectedId ?? PureBootErrorIds.Unexpected, ErrorCategory.NotSpecified, e.Message, target, inner: e);
         }
     }
 
@@ -88,7 +106,7 @@ internal static class PureBootErrors
     {
         TargetHostFailure.AuthenticationFailed => ErrorCategory.AuthenticationError,
         TargetHostFailure.HostKeyRejected => ErrorCategory.SecurityError,
-        TargetHostFailure.SudoRefused => ErrorCategory.PermissionDenied,
+        TargetHostFailure.SudoRefused or TargetHostFailure.NeedsRoot => ErrorCategory.PermissionDenied,
         TargetHostFailure.LockTimeout => ErrorCategory.ResourceBusy,
         TargetHostFailure.Timeout => ErrorCategory.OperationTimeout,
         TargetHostFailure.TargetcliMissing => ErrorCategory.NotInstalled,
@@ -96,58 +114,57 @@ internal static class PureBootErrors
         _ => ErrorCategory.ConnectionError,
     };
 
-    /// <summary>An ErrorRecord for a failed batch item.</summary>
+    /// <summary>An ErrorRecord for a failed item of a batch; its TargetObject is the item's name.</summary>
     public static ErrorRecord FromOutcome(LunOutcome o, string rejectedId, IReadOnlyDictionary<string, string>? parameterNames = null)
     {
         var kind = o.Failure ?? FailureKind.TargetRejected;
+        if (kind == FailureKind.InvalidArgument && o.Parameter is not null && o.Reason is not null)
+            return Invalid(Parameter(o.Parameter, parameterNames), o.Reason, o.Name, null);
+        var recommended = kind switch { FailureKind.HostUnavailable => CheckBackend, FailureKind.SecretUnavailable => UseTheKey, _ => null };
         var (id, category) = ForFailure(kind, rejectedId);
-        var message = RenameParameters(o.Error ?? $"{o.Name}: {kind}", parameterNames);
-        var record = new ErrorRecord(new PureBootOperationException(kind, message), id, category, o.Name);
-        if (kind == FailureKind.HostUnavailable) record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Run Test-IscsiBackend to check the backend." };
-        if (kind == FailureKind.SecretUnavailable) record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Use the secret key the inventory was sealed with (PUREBOOT_SECRET_KEY or the key file)." };
-        return record;
+        return Make(id, category, o.Error ?? $"{o.Name}: {kind}", o.Name, recommended, kind);
     }
 
-    /// <summary>A plain error with a stable id (checks made by the cmdlet itself).</summary>
-    public static ErrorRecord Make(string id, ErrorCategory category, string message, object? target, string? recommendedAction = null)
+    /// <summary>A plain error with a stable id (checks made by the cmdlet itself, and the records above).</summary>
+    public static ErrorRecord Make(string id, ErrorCategory category, string message, object? target, string? recommendedAction = null,
+        FailureKind? kind = null, Exception? inner = null)
     {
-        var e = category == ErrorCategory.InvalidArgument ? new ArgumentException(message) : new InvalidOperationException(message) as Exception;
-        var r = new ErrorRecord(e, id, category, target);
-        if (recommendedAction is not null) r.ErrorDetails = new ErrorDetails(message) { RecommendedAction = recommendedAction };
-        return r;
-    }
-
-    static ErrorRecord Validation(Exception e, string? coreName, object? target, IReadOnlyDictionary<string, string>? names)
-    {
-        var parameter = coreName is not null && names is not null && names.TryGetValue(coreName, out var mapped) ? mapped : coreName;
-        var message = RenameParameters(e.Message, names);
-        if (e is ArgumentException && !e.GetType().Equals(typeof(ValidationException)))
-            message = message.Split(" (Parameter '")[0];
-        var record = new ErrorRecord(e, PureBootErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, target ?? parameter)
+        var text = Sentence(message);
+        var failure = kind ?? (category == ErrorCategory.InvalidArgument ? FailureKind.InvalidArgument : category == ErrorCategory.ObjectNotFound ? FailureKind.NotFound : FailureKind.TargetRejected);
+        var r = new ErrorRecord(new PureBootOperationException(failure, text, inner), id, category, target)
         {
-            ErrorDetails = new ErrorDetails(message),
+            ErrorDetails = new ErrorDetails(text) { RecommendedAction = recommendedAction },
         };
-        if (parameter is not null)
-        {
-            // Where a script finds the offending parameter: $err.CategoryInfo.TargetName.
-            record.CategoryInfo.TargetName = parameter;
-            record.CategoryInfo.TargetType = "Parameter";
-        }
-        return record;
-    }
-
-    static ErrorRecord Record(Exception e, string id, ErrorCategory category, object? target, string? recommendedAction = null)
-    {
-        var r = new ErrorRecord(e, id, category, target);
-        if (recommendedAction is not null) r.ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = recommendedAction };
         return r;
     }
 
-    /// <summary>Core names parameters by its own names ("Parameter 'Host'"); say the cmdlet's name instead ("HostName").</summary>
-    public static string RenameParameters(string message, IReadOnlyDictionary<string, string>? names)
+    /// <summary>A bad value: "Parameter 'X': reason.", with X as the cmdlet's parameter.</summary>
+    public static ErrorRecord Invalid(string parameter, string reason, object? target, Exception? inner)
     {
-        if (names is null || names.Count == 0) return message;
-        return Regex.Replace(message, @"Parameter '([A-Za-z]+)'", m =>
-            names.TryGetValue(m.Groups[1].Value, out var n) ? $"Parameter '{n}'" : m.Value);
+        var r = Make(PureBootErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, $"Parameter '{parameter}': {reason}", target ?? parameter, kind: FailureKind.InvalidArgument, inner: inner);
+        // Where a script finds the offending parameter: $err.CategoryInfo.TargetName.
+        r.CategoryInfo.TargetName = parameter;
+        r.CategoryInfo.TargetType = "Parameter";
+        return r;
+    }
+
+    static ErrorRecord Record(FailureKind kind, string message, object? target, Exception inner, string? recommended = null)
+    {
+        var (id, category) = ForFailure(kind, PureBootErrorIds.Unexpected);
+        return Make(id, category, message, target, recommended, kind, inner);
+    }
+
+    /// <summary>The cmdlet's name for one of Core's parameter names (the cmdlet's explicit map; the same name when unmapped).</summary>
+    public static string Parameter(string? coreName, IReadOnlyDictionary<string, string>? names) =>
+        coreName is null ? "?" : names is not null && names.TryGetValue(coreName, out var mapped) ? mapped : coreName;
+
+    /// <summary>The module's message style: starts with a capital, ends with a full stop.</summary>
+    public static string Sentence(string text)
+    {
+        var t = text.Trim();
+        if (t.Length == 0) return t;
+        if (t[0] is >= 'a' and <= 'z' && !t.StartsWith("iqn.", StringComparison.Ordinal)) t = char.ToUpperInvariant(t[0]) + t[1..];
+        if (!t.EndsWith('.') && !t.EndsWith('!') && !t.EndsWith('?')) t += ".";
+        return t;
     }
 }

@@ -27,14 +27,17 @@ public class ReliabilityTests(ITestOutputHelper output)
 
     // ================================================================ 1. crash trials
 
-    [LabFact]
-    public async Task CrashTrials_FaultsAtRandomPointsOfRealBatches_ConvergeAfterOneSync()
+    // The full set on the default executor; a smaller set proves the targetcli executor converges the same way.
+    [LabTheory]
+    [InlineData(LioExecutorKind.Rtslib, 20)]
+    [InlineData(LioExecutorKind.Targetcli, 4)]
+    public async Task CrashTrials_FaultsAtRandomPointsOfRealBatches_ConvergeAfterOneSync(LioExecutorKind executor, int defaultTrials)
     {
-        var trials = EnvInt("PUREBOOT_RELIABILITY_TRIALS", 20);
+        var trials = EnvInt("PUREBOOT_RELIABILITY_TRIALS", defaultTrials);
         var seed = EnvInt("PUREBOOT_RELIABILITY_SEED", 20261121);
-        output.WriteLine($"crash trials: {trials} (PUREBOOT_RELIABILITY_TRIALS), seed {seed} (PUREBOOT_RELIABILITY_SEED)");
+        output.WriteLine($"crash trials on the {executor} executor: {trials} (PUREBOOT_RELIABILITY_TRIALS), seed {seed} (PUREBOOT_RELIABILITY_SEED)");
         var rng = new Random(seed);
-        using var ctx = new RelContext();
+        using var ctx = new RelContext(executor);
         var total = Stopwatch.StartNew();
         var tmpLeftovers = new List<string>();
         try
@@ -264,7 +267,7 @@ public class ReliabilityTests(ITestOutputHelper output)
     [LabFact]
     public async Task TargetcliAbsent_IsRefusedBeforeAnythingIsWritten()
     {
-        using var ctx = new RelContext();
+        using var ctx = new RelContext(LioExecutorKind.Targetcli);
         try
         {
             var b = ctx.AddBackend("notc");
@@ -302,9 +305,36 @@ public class ReliabilityTests(ITestOutputHelper output)
     }
 
     [LabFact]
+    public async Task TargetcliAbsent_TheRtslibExecutorDoesNotNeedIt()
+    {
+        using var ctx = new RelContext(LioExecutorKind.Rtslib);
+        try
+        {
+            var b = ctx.AddBackend("notc");
+            const string restore = "if [ -e /usr/bin/targetcli.pb-hidden ] && [ ! -e /usr/bin/targetcli ]; then mv /usr/bin/targetcli.pb-hidden /usr/bin/targetcli; fi";
+            ctx.VmRestore.Add(restore);
+            ctx.VmOk("mv /usr/bin/targetcli /usr/bin/targetcli.pb-hidden");
+            try
+            {
+                var create = (await ctx.Engine.CreateLunsAsync(new[] { new LunCreateRequest { Name = "after", Backend = "notc", SizeBytes = 16L << 20 } }))[0];
+                var test = await ctx.Engine.TestBackendAsync("notc");
+                output.WriteLine($"{create}; Test-IscsiBackend: passed {test.Passed}: {test.Error}");
+                Assert.True(create.Succeeded, create.Error);
+                Assert.True(test.Passed, test.Error);
+                Assert.Null(test.DBus);   // not needed: targetcli is never started
+            }
+            finally { ctx.VmOk(restore); }
+            var (problems, _) = await Convergence.CheckAsync(ctx, ctx.Engine, b);
+            Assert.True(problems.Count == 0, string.Join("\n", problems));
+        }
+        finally { Dump(ctx, 120); }
+    }
+
+    [LabFact]
     public async Task DbusStopped_IsNamed_RowsAreMarked_AndOneSyncConvergesOnceItIsBack()
     {
-        using var ctx = new RelContext();
+        // Only targetcli needs D-Bus: this is the Targetcli executor's failure (TargetcliAbsent_TheRtslibExecutorDoesNotNeedIt covers rtslib).
+        using var ctx = new RelContext(LioExecutorKind.Targetcli);
         try
         {
             var b = ctx.AddBackend("dbus");
@@ -318,8 +348,10 @@ public class ReliabilityTests(ITestOutputHelper output)
             {
                 await using (var s = await ctx.Shell.OpenAsync(b))
                 {
-                    var e = await Assert.ThrowsAsync<PureBoot.Core.Transport.TargetHostException>(() => s.SnapshotAsync(new PureBoot.Core.Transport.SnapshotRequest(IncludeSessions: true)));
-                    output.WriteLine($"targetcli sessions: {e.Failure}: {e.Message}");
+                    // The state and sessions come from configfs (no D-Bus needed); a targetcli start is what fails.
+                    Assert.NotNull((await s.SnapshotAsync(new PureBoot.Core.Transport.SnapshotRequest(IncludeSessions: true))).Live);
+                    var e = await Assert.ThrowsAsync<PureBoot.Core.Transport.TargetHostException>(() => s.ProbeTargetcliAsync());
+                    output.WriteLine($"targetcli start: {e.Failure}: {e.Message}");
                     Assert.Equal(PureBoot.Core.Transport.TargetHostFailure.DbusUnavailable, e.Failure);
                 }
                 var test = await ctx.Engine.TestBackendAsync("dbus");
@@ -387,7 +419,7 @@ public class ReliabilityTests(ITestOutputHelper output)
             finally { ctx.VmOk(restore); }
             // Restored: the same backend works again (its storage directory does not exist yet: nothing was ever created).
             var again = await ctx.Engine.TestBackendAsync("sudo");
-            Assert.True(again.Sudo == true && again.Configfs && again.DBus && again.Error is null, again.Error);
+            Assert.True(again.Sudo == true && again.Configfs && again.DBus != false && again.Error is null, again.Error);
         }
         finally { Dump(ctx, 120); }
     }
@@ -578,7 +610,7 @@ public class ReliabilityTests(ITestOutputHelper output)
                 ctx.Engine.AddBackend(ctx.Spec(name) with { HostKeyPolicy = policy, KnownHostsFile = knownHosts });
                 var b = ctx.Engine.GetBackend(name);
                 // Its own control directory: no master of another attempt may carry this one.
-                var conn = new PureBoot.Core.Transport.ShellTargetHostConnector(new PureBoot.Core.Transport.ShellOptions { ControlDirectory = Path.Combine(ctx.Dir, $"k{++n}") });
+                var conn = new PureBoot.Core.Transport.Shell.ShellTargetHostConnector(new PureBoot.Core.Transport.Shell.ShellOptions { ControlDirectory = Path.Combine(ctx.Dir, $"k{++n}") });
                 try
                 {
                     await using var s = await conn.OpenAsync(b);
@@ -617,7 +649,7 @@ public class ReliabilityTests(ITestOutputHelper output)
             // known_hosts) opened to the same host, port and user: the master's socket is named by PureBoot from the user, host,
             // port, identity, known_hosts and policy (it was ssh's %C once, and such a backend connected unchecked).
             {
-                var shared = new PureBoot.Core.Transport.ShellTargetHostConnector(new PureBoot.Core.Transport.ShellOptions { ControlDirectory = Path.Combine(ctx.Dir, "shared") });
+                var shared = new PureBoot.Core.Transport.Shell.ShellTargetHostConnector(new PureBoot.Core.Transport.Shell.ShellOptions { ControlDirectory = Path.Combine(ctx.Dir, "shared") });
                 var opener = ctx.Engine.GetBackend("acceptnew");
                 await using (var s0 = await shared.OpenAsync(opener)) { }
                 ctx.Engine.AddBackend(ctx.Spec("strictshared") with { HostKeyPolicy = PureBoot.Core.Model.HostKeyPolicy.Strict, KnownHostsFile = empty });
@@ -660,7 +692,7 @@ public class ReliabilityTests(ITestOutputHelper output)
 
             // A fresh process: new connector, new (empty) control directory, so any connection would be a handshake.
             var controlDir = Path.Combine(ctx.Dir, "h");
-            var shell = new PureBoot.Core.Transport.ShellTargetHostConnector(new PureBoot.Core.Transport.ShellOptions { ControlDirectory = controlDir, Log = ctx.Say });
+            var shell = new PureBoot.Core.Transport.Shell.ShellTargetHostConnector(new PureBoot.Core.Transport.Shell.ShellOptions { ControlDirectory = controlDir, Log = ctx.Say });
             var counting = new FaultyConnector(shell, controlDir);
             using var engine = ctx.OpenEngine(counting);
             var savedBefore = ctx.VmOk("sha256sum /etc/rtslib-fb-target/saveconfig.json; ls -la --time-style=full-iso /etc/rtslib-fb-target/saveconfig.json");
@@ -761,7 +793,7 @@ public class ReliabilityTests(ITestOutputHelper output)
             var audit = string.Join("\n", ctx.Engine.ListAudit().Select(a => a + " " + a.Message));
             var errors = string.Join("\n", outcomes.Select(o => o.Error + " " + string.Join(" ", o.Warnings) + " " + o.Lun?.ErrorMessage))
                          + string.Join("\n", sync.Outcomes.Select(o => o.Error)) + string.Join("\n", exceptions);
-            Assert.Contains("password=********", log);     // the lines went out, redacted in the log
+            Assert.Contains("(secrets not shown)", log);   // the CHAP changes went out; the log names them without their secrets
             Assert.NotEmpty(exceptions);
             foreach (var s in secrets)
             {

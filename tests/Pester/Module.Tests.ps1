@@ -6,11 +6,11 @@ BeforeAll {
     $ctx = New-PureBootTestContext
     $expected = @(
         'New-IscsiBackend', 'Get-IscsiBackend', 'Set-IscsiBackend', 'Remove-IscsiBackend', 'Test-IscsiBackend',
-        'New-IscsiNode', 'Get-IscsiNode', 'Remove-IscsiNode',
+        'New-IscsiNode', 'Get-IscsiNode', 'Set-IscsiNode', 'Remove-IscsiNode',
         'New-IscsiLun', 'Get-IscsiLun', 'Set-IscsiLun', 'Resize-IscsiLun', 'Remove-IscsiLun',
         'Set-IscsiLunAssignment', 'Remove-IscsiLunAssignment',
         'Get-IscsiTargetStatus', 'Get-IscsiLunChapCredential', 'Get-PureBootAuditLog',
-        'Sync-IscsiTarget', 'Import-IscsiTargetConfig', 'Restart-IscsiTarget', 'Get-IscsiBootScript'
+        'Sync-IscsiTarget', 'Import-IscsiTargetConfig', 'Restart-IscsiTarget', 'Get-IscsiBootScript', 'Save-IscsiBootScript'
     ) | Sort-Object
 }
 
@@ -34,7 +34,7 @@ Describe 'The PureBoot module' {
     It 'supports -WhatIf and -Confirm on <_>' -ForEach @(
         'New-IscsiBackend', 'Set-IscsiBackend', 'Remove-IscsiBackend', 'New-IscsiNode', 'Remove-IscsiNode', 'New-IscsiLun',
         'Set-IscsiLun', 'Resize-IscsiLun', 'Remove-IscsiLun', 'Set-IscsiLunAssignment', 'Remove-IscsiLunAssignment',
-        'Sync-IscsiTarget', 'Import-IscsiTargetConfig', 'Restart-IscsiTarget', 'Get-IscsiBootScript') {
+        'Sync-IscsiTarget', 'Import-IscsiTargetConfig', 'Restart-IscsiTarget', 'Get-IscsiBootScript', 'Set-IscsiNode', 'Save-IscsiBootScript') {
         $cmd = Get-Command $_
         $cmd.Parameters.Keys | Should -Contain 'WhatIf'
         $cmd.Parameters.Keys | Should -Contain 'Confirm'
@@ -65,7 +65,7 @@ Describe 'The PureBoot module' {
         'New-IscsiNode', 'Get-IscsiNode', 'Remove-IscsiNode', 'New-IscsiLun', 'Get-IscsiLun', 'Set-IscsiLun', 'Resize-IscsiLun',
         'Remove-IscsiLun', 'Set-IscsiLunAssignment', 'Remove-IscsiLunAssignment', 'Get-IscsiTargetStatus',
         'Get-IscsiLunChapCredential', 'Get-PureBootAuditLog', 'Sync-IscsiTarget', 'Import-IscsiTargetConfig',
-        'Restart-IscsiTarget', 'Get-IscsiBootScript') {
+        'Restart-IscsiTarget', 'Get-IscsiBootScript', 'Set-IscsiNode', 'Save-IscsiBootScript') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Synopsis | Should -Not -Match '^\s*\S+\s+\[' # not the auto-generated syntax line

@@ -56,7 +56,7 @@ Describe 'PureBoot with a simulated backend' {
 
     Context 'the create-and-assign pipeline' {
         It 'Get-IscsiNode web* | New-IscsiLun -SizeGB 1 -Backend sim1 | Set-IscsiLunAssignment gives each node its LUN' {
-            $luns = @(Get-IscsiNode web* | New-IscsiLun -SizeGB 1 -Backend sim1 | Set-IscsiLunAssignment)
+            $luns = @(Get-IscsiNode web* | New-IscsiLun -SizeGB 1 -Backend sim1 | Set-IscsiLunAssignment -PassThru)
             $luns.Count | Should -Be 3
             foreach ($lun in $luns) {
                 $lun | Should -BeOfType ([PureBoot.Core.Model.Lun])
@@ -86,11 +86,11 @@ Describe 'PureBoot with a simulated backend' {
         }
 
         It 'assigns to an explicit -Node' {
-            (Set-IscsiLunAssignment -Name spare01 -Node db01).NodeName | Should -Be 'db01'
+            (Set-IscsiLunAssignment -Name spare01 -Node db01 -PassThru).NodeName | Should -Be 'db01'
         }
 
         It 'unassigns through the pipeline' {
-            $lun = Get-IscsiLun spare01 | Remove-IscsiLunAssignment -Confirm:$false
+            $lun = Get-IscsiLun spare01 | Remove-IscsiLunAssignment -Confirm:$false -PassThru
             $lun.Status | Should -Be 'Ready'
             $lun.NodeName | Should -BeNullOrEmpty
         }
@@ -133,8 +133,8 @@ Describe 'PureBoot with a simulated backend' {
         }
 
         It 'a bad size stops the command with PureBoot.InvalidArgument' {
-            { New-IscsiLun -Name toosmall -SizeGB -5 -Backend sim1 } | Should -Throw -ErrorId 'PureBoot.InvalidArgument'
-            { Resize-IscsiLun web01 -SizeBytes 1000 } | Should -Throw -ErrorId 'PureBoot.InvalidArgument'
+            { New-IscsiLun -Name toosmall -SizeGB -5 -Backend sim1 } | Should -Throw -ErrorId 'PureBoot.InvalidArgument,*'
+            { Resize-IscsiLun web01 -SizeBytes 1000 } | Should -Throw -ErrorId 'PureBoot.InvalidArgument,*'
         }
 
         It 'a LUN the target refuses is PureBoot.LunCreateFailed, Status Error, and Get-IscsiLun -Status Error | Remove-IscsiLun cleans up' {
@@ -179,7 +179,7 @@ Describe 'PureBoot with a simulated backend' {
         It 'refuses a bad secret without repeating it' {
             $secret = ConvertTo-SecureString 'short-Xy7' -AsPlainText -Force
             $e = { New-IscsiLun -Name short1 -SizeGB 1 -Backend sim1 -ChapCredential ([pscredential]::new('u1', $secret)) } |
-                Should -Throw -ErrorId 'PureBoot.InvalidArgument' -PassThru
+                Should -Throw -ErrorId 'PureBoot.InvalidArgument,*' -PassThru
             $e.ToString() | Should -Not -Match 'short-Xy7'
             Get-IscsiLun short1 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         }
@@ -209,14 +209,14 @@ Describe 'PureBoot with a simulated backend' {
 
         It 'shows target status one line per LUN' {
             $table = Get-IscsiTargetStatus sim1 -NoSessions | Format-Table | Out-String -Width 250
-            $table | Should -Match 'Name\s+Backend\s+Status\s+Node\s+Session\s+Drift'
+            $table | Should -Match 'Name\s+Status\s+Node\s+InSync\s+Drift'
         }
 
         It 'shows backends, nodes, test reports and the audit log as tables' {
             Get-IscsiBackend | Format-Table | Out-String -Width 250 | Should -Match 'Name\s+Transport\s+Endpoint\s+Storage'
             Get-IscsiNode | Format-Table | Out-String -Width 250 | Should -Match 'Name\s+MacAddress\s+InitiatorIqn'
-            Test-IscsiBackend sim1 | Format-Table | Out-String -Width 250 | Should -Match 'Backend\s+Endpoint\s+Passed'
-            Get-PureBootAuditLog -Last 3 | Format-Table | Out-String -Width 250 | Should -Match 'Time\s+User\s+Operation'
+            Test-IscsiBackend sim1 | Format-Table | Out-String -Width 250 | Should -Match 'Backend\s+Passed\s+Reachable'
+            Get-PureBootAuditLog -Last 3 | Format-Table | Out-String -Width 250 | Should -Match 'Time\s+Operation\s+ObjectType\s+ObjectName'
         }
     }
 
@@ -229,7 +229,7 @@ Describe 'PureBoot with a simulated backend' {
             $luns.Count | Should -Be 260
             @($verbose -match 'sending batch \d+ of 250 items').Count | Should -Be 1
             @($verbose -match 'sending batch \d+ of 10 items').Count | Should -Be 1
-            @($verbose -match 'sending a targetcli batch').Count | Should -Be 2
+            @($verbose -match 'applying \d+ changes').Count | Should -Be 2
             @($verbose -match 'done in').Count | Should -BeGreaterThan 1
         }
 

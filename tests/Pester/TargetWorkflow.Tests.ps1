@@ -70,8 +70,8 @@ Describe 'The target workflow on a simulated backend' {
             $lun = Get-IscsiLun pxe02
             Invoke-SimulatedTargetcli -StatePath $ctx.State -Lines "/iscsi/$($lun.TargetIqn)/tpg1/acls delete $($lun.InitiatorIqn)"
             $table = Sync-IscsiTarget sim1 -Confirm:$false | Format-Table | Out-String -Width 250
-            $table | Should -Match 'Kind\s+Object\s+Lun\s+Description'
-            $table | Should -Match 'Repair\s+pxe02\s+pxe02'
+            $table | Should -Match 'Kind\s+Lun\s+Description\s+Object'
+            $table | Should -Match 'Repair\s+pxe02\s'
         }
 
         It '-Report writes one SyncReport per backend, however many LUNs are piped' {
@@ -149,7 +149,7 @@ Describe 'The target workflow on a simulated backend' {
             $info.Node | Should -Be 'pxe01'
             $info.Lun | Should -Be 'pxe01-boot'
             (Get-Content -Raw $file) | Should -Match 'sanboot iscsi:192\.0\.2\.10::3260:'
-            [System.IO.File]::GetUnixFileMode($file).ToString() | Should -Be 'UserRead, UserWrite'
+            [int] [System.IO.File]::GetUnixFileMode($file) | Should -Be 384   # 0600 (the flags' ToString order differs between .NET versions)
             $secret = (Get-IscsiLunChapCredential pxe01-boot).GetNetworkCredential().Password
             ($info | Format-List * | Out-String) | Should -Not -Match ([regex]::Escape($secret))
             @(Get-PureBootAuditLog -Operation write-boot-script -ObjectName pxe01).Count | Should -BeGreaterThan 0
@@ -163,7 +163,7 @@ Describe 'The target workflow on a simulated backend' {
             $err[0].ToString() | Should -Match '-Force'
             (Get-IscsiBootScript pxe01 -Path $file -PortalAddress 198.51.100.7 -Force).Portal | Should -Be '198.51.100.7'
             (Get-Content -Raw $file) | Should -Match 'sanboot iscsi:198\.51\.100\.7::3260:'
-            [System.IO.File]::GetUnixFileMode($file).ToString() | Should -Be 'UserRead, UserWrite'
+            [int] [System.IO.File]::GetUnixFileMode($file) | Should -Be 384   # 0600 (the flags' ToString order differs between .NET versions)
         }
 
         It 'resolves a relative -Path against the current location, and -WhatIf writes nothing' {
@@ -187,7 +187,7 @@ Describe 'The target workflow on a simulated backend' {
     Context 'Restart-IscsiTarget' {
         It 'restarts a LUN''s export and writes the LUN' {
             $before = @(Get-PureBootAuditLog -Operation restart-export -ObjectName pxe02).Count
-            $luns = @(Restart-IscsiTarget -Lun pxe02 -Confirm:$false)
+            $luns = @(Restart-IscsiTarget -Lun pxe02 -Confirm:$false -PassThru)
             $luns.Count | Should -Be 1
             $luns[0] | Should -BeOfType ([PureBoot.Core.Model.Lun])
             $luns[0].Name | Should -Be 'pxe02'
@@ -197,13 +197,13 @@ Describe 'The target workflow on a simulated backend' {
         }
 
         It 'restarts every LUN of a node, given by name or piped' {
-            (Restart-IscsiTarget -Node pxe01 -Confirm:$false).Name | Should -Be 'pxe01-boot'
+            (Restart-IscsiTarget -Node pxe01 -Confirm:$false -PassThru).Name | Should -Be 'pxe01-boot'
             # A piped node binds by type, so its Name is taken as a node name, not a LUN name.
-            (Get-IscsiNode pxe01 | Restart-IscsiTarget -Confirm:$false).Name | Should -Be 'pxe01-boot'
+            (Get-IscsiNode pxe01 | Restart-IscsiTarget -Confirm:$false -PassThru).Name | Should -Be 'pxe01-boot'
         }
 
         It 'restarts piped LUNs' {
-            (Get-IscsiLun pxe0* | Restart-IscsiTarget -Confirm:$false | Sort-Object Name).Name | Should -Be @('pxe01-boot', 'pxe02')
+            (Get-IscsiLun pxe0* | Restart-IscsiTarget -Confirm:$false -PassThru | Sort-Object Name).Name | Should -Be @('pxe01-boot', 'pxe02')
         }
 
         It '-WhatIf sends nothing' {
@@ -231,7 +231,7 @@ Describe 'The target workflow on a simulated backend' {
             $err[0].ToString() | Should -Match 'Sync-IscsiTarget'
 
             @(Sync-IscsiTarget sim1 -Confirm:$false | Where-Object { $_.Kind -eq 'Repair' -and $_.Lun -eq 'pxe02' }).Count | Should -Be 1
-            (Restart-IscsiTarget -Lun pxe02 -Confirm:$false).Status | Should -Be 'Active'
+            (Restart-IscsiTarget -Lun pxe02 -Confirm:$false -PassThru).Status | Should -Be 'Active'
         }
     }
 
@@ -239,7 +239,7 @@ Describe 'The target workflow on a simulated backend' {
         It 'a LUN whose backing file is gone is a Fail action and PureBoot.SyncFailed' {
             $lun = New-IscsiLun -Name scratch01 -SizeGB 0.02 -Backend sim1 -NoChap
             Invoke-SimulatedTargetcli -StatePath $ctx.State -Lines "/backstores/fileio delete $($lun.StorageObjectName)"
-            $state = [PureBoot.Core.Simulation.SimulatedHostState]::Load($ctx.State)
+            $state = [PureBoot.Simulation.SimulatedHostState]::Load($ctx.State)
             $state.Files.Remove($lun.BackingPath) | Should -BeTrue
             $state.Save($ctx.State)
 

@@ -3,11 +3,44 @@
 # simulated storage host, in a temporary folder removed afterwards. The module under test is the laid-out folder
 # built by ./build.ps1 (out/PureBoot), or $env:PUREBOOT_MODULE_PATH.
 
+# The simulated targetcli's types, named in this one place (the simulator's assembly/namespace may move).
+function Get-SimulationType {
+    param([Parameter(Mandatory)] [string] $Name)
+    # PureBoot.Core.Simulation before the simulator had its own project (modules built from older commits).
+    $type = "PureBoot.Simulation.$Name", "PureBoot.Core.Simulation.$Name" | ForEach-Object { $_ -as [type] } | Select-Object -First 1
+    if (-not $type) { throw "The simulator type $Name is not loaded." }
+    $type
+}
+
+# The text of every line of a formatted view, for width checks (Out-String pads nothing past the width it is given).
+function Get-FormattedLine {
+    param([Parameter(Mandatory, ValueFromPipeline)] $InputObject, [int] $Width = 80)
+    begin { $all = [System.Collections.Generic.List[object]]::new() }
+    process { $all.Add($InputObject) }
+    end { ($all | Out-String -Width $Width) -split "`r?`n" | Where-Object { $_.Trim() } }
+}
+
 function Get-PureBootModulePath {
     if ($env:PUREBOOT_MODULE_PATH) { return $env:PUREBOOT_MODULE_PATH }
     $path = Join-Path $PSScriptRoot '../../out/PureBoot/PureBoot.psd1'
     if (-not (Test-Path $path)) { throw "The module is not built: run ./build.ps1 first ($path is missing)." }
     (Resolve-Path $path).Path
+}
+
+# The nupkg built by ./build.ps1 -Package (out/packages/PureBoot.<version>.nupkg), or $env:PUREBOOT_PACKAGE_PATH.
+function Get-PureBootPackagePath {
+    if ($env:PUREBOOT_PACKAGE_PATH) { return $env:PUREBOOT_PACKAGE_PATH }
+    $found = @(Get-ChildItem -Path (Join-Path $PSScriptRoot '../../out/packages') -Filter 'PureBoot.*.nupkg' -ErrorAction SilentlyContinue)
+    if ($found.Count -ne 1) { throw "Expected one PureBoot nupkg in out/packages (run ./build.ps1 -Package); found $($found.Count)." }
+    $found[0].FullName
+}
+
+# How to start a child pwsh that is this same pwsh: under `dotnet pwsh` the process is dotnet running pwsh.dll.
+# Returns the executable followed by the arguments that must come first.
+function Get-PwshCommandLine {
+    $exe = [System.Environment]::ProcessPath
+    if ([System.IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { return @($exe, (Join-Path $PSHOME 'pwsh.dll')) }
+    @($exe)
 }
 
 function New-PureBootTestContext {
@@ -56,8 +89,8 @@ function Get-StateHash {
 # (no PureBoot session: the inventory does not know). Throws if targetcli refused a line.
 function Invoke-SimulatedTargetcli {
     param([string] $StatePath, [string[]] $Lines)
-    $state = [PureBoot.Core.Simulation.SimulatedHostState]::Load($StatePath)
-    $result = [PureBoot.Core.Simulation.TargetcliSimulator]::new($state).Run([string[]] ($Lines + 'saveconfig'))
+    $state = (Get-SimulationType SimulatedHostState)::Load($StatePath)
+    $result = (Get-SimulationType TargetcliSimulator)::new($state).Run([string[]] ($Lines + 'saveconfig'))
     if ($result.ExitCode -ne 0 -or $result.Stderr) { throw "simulated targetcli failed (exit $($result.ExitCode)): $($result.Stderr)" }
     $state.Save($StatePath)
 }
@@ -65,6 +98,6 @@ function Invoke-SimulatedTargetcli {
 # The simulated host's live and saved LIO configuration, as text: equal before and after means the target did not change.
 function Get-SimulatedTargetConfig {
     param([string] $StatePath)
-    $state = [PureBoot.Core.Simulation.SimulatedHostState]::Load($StatePath)
+    $state = (Get-SimulationType SimulatedHostState)::Load($StatePath)
     $state.LiveText() + "`n-- saved --`n" + $state.Saved
 }

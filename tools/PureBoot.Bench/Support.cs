@@ -5,16 +5,18 @@ using PureBoot.Core.Inventory;
 using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
 using PureBoot.Core.Secrets;
+using PureBoot.Core.Lio;
 using PureBoot.Core.Transport;
+using PureBoot.Core.Transport.Shell;
 
-sealed record Args(string Lab, int[] Sizes, int Baseline, int[] Status, string Out)
+sealed record Args(string Lab, int[] Sizes, int Baseline, int[] Status, int Remove, string Out)
 {
     public static Args Parse(string[] a)
     {
         string Get(string k, string d) { var i = Array.IndexOf(a, k); return i >= 0 && i + 1 < a.Length ? a[i + 1] : d; }
         int[] Ints(string s) => s.Length == 0 ? Array.Empty<int>() : s.Split(',').Select(int.Parse).ToArray();
-        return new Args(Get("--lab", "/tmp/pureboot-lab/lab.env"), Ints(Get("--sizes", "10,50,100")), int.Parse(Get("--baseline", "10")),
-            Ints(Get("--status", "100,500")), Get("--out", "docs/BENCHMARKS.md"));
+        return new Args(Get("--lab", "/tmp/pureboot-lab/lab.env"), Ints(Get("--sizes", "10,100,1000")), int.Parse(Get("--baseline", "10")),
+            Ints(Get("--status", "500")), int.Parse(Get("--remove", "100")), Get("--out", "docs/BENCHMARKS.md"));
     }
 }
 
@@ -44,12 +46,13 @@ sealed class LabEnv
     }
 }
 
-/// <summary>Wraps the shell connector to time where each session's wall time goes.</summary>
+/// <summary>Wraps the shell connector to time where each session's wall time goes, and what it sent.</summary>
 sealed class TimingConnector(ITargetHostConnector inner) : ITargetHostConnector
 {
-    public double TargetcliSeconds, SnapshotSeconds, StepSeconds, OpenSeconds;
+    public double ApplySeconds, SnapshotSeconds, StepSeconds, OpenSeconds;
     public int TargetcliStarts, Sessions;
-    public void Reset() { TargetcliSeconds = SnapshotSeconds = StepSeconds = OpenSeconds = 0; TargetcliStarts = Sessions = 0; }
+    public long BytesSent;
+    public void Reset() { ApplySeconds = SnapshotSeconds = StepSeconds = OpenSeconds = 0; TargetcliStarts = Sessions = 0; BytesSent = 0; }
     public async Task<ITargetHostSession> OpenAsync(Backend backend, CancellationToken ct = default)
     {
         var sw = Stopwatch.StartNew();
@@ -62,13 +65,19 @@ sealed class TimingConnector(ITargetHostConnector inner) : ITargetHostConnector
         public Backend Backend => s.Backend;
         public int TargetcliStarts => s.TargetcliStarts;
         public int Exchanges => s.Exchanges;
+        public long BytesSent => s.BytesSent;
         public async Task<HostSnapshot> SnapshotAsync(SnapshotRequest r, CancellationToken ct = default)
-        { var sw = Stopwatch.StartNew(); try { return await s.SnapshotAsync(r, ct); } finally { if (r.IncludeSessions) { o.TargetcliSeconds += sw.Elapsed.TotalSeconds; o.TargetcliStarts++; } else o.SnapshotSeconds += sw.Elapsed.TotalSeconds; } }
+        { var sw = Stopwatch.StartNew(); try { return await s.SnapshotAsync(r, ct); } finally { o.SnapshotSeconds += sw.Elapsed.TotalSeconds; } }
         public async Task<IReadOnlyList<StepResult>> RunStepsAsync(IReadOnlyList<HostStep> steps, CancellationToken ct = default)
         { var sw = Stopwatch.StartNew(); try { return await s.RunStepsAsync(steps, ct); } finally { o.StepSeconds += sw.Elapsed.TotalSeconds; } }
-        public async Task<TargetcliRun> RunTargetcliAsync(IReadOnlyList<TargetcliLine> lines, CancellationToken ct = default)
-        { var sw = Stopwatch.StartNew(); try { return await s.RunTargetcliAsync(lines, ct); } finally { o.TargetcliSeconds += sw.Elapsed.TotalSeconds; o.TargetcliStarts++; } }
-        public ValueTask DisposeAsync() => s.DisposeAsync();
+        public async Task<LioApplyResult> ApplyAsync(IReadOnlyList<LioChange> changes, CancellationToken ct = default)
+        {
+            var sw = Stopwatch.StartNew(); var before = s.TargetcliStarts;
+            try { return await s.ApplyAsync(changes, ct); }
+            finally { o.ApplySeconds += sw.Elapsed.TotalSeconds; o.TargetcliStarts += s.TargetcliStarts - before; }
+        }
+        public Task<string?> ProbeTargetcliAsync(CancellationToken ct = default) => s.ProbeTargetcliAsync(ct);
+        public async ValueTask DisposeAsync() { o.BytesSent += s.BytesSent; await s.DisposeAsync(); }
     }
 }
 
@@ -90,10 +99,10 @@ sealed class BenchContext : IDisposable
         var key = RandomNumberGenerator.GetBytes(32);
         Engine = new PureBootEngine(new InventoryStore(Path.Combine(_dir, "pureboot.db")), Timing, () => new SecretBox(key));
     }
-    public Backend AddBackend() => Engine.AddBackend(new BackendSpec
+    public Backend AddBackend(LioExecutorKind executor) => Engine.AddBackend(new BackendSpec
     {
         Name = Id, Transport = TransportKind.Ssh, Host = _lab.Host, Port = _lab.SshPort, User = "root", IdentityFile = _lab.RootKey,
-        KnownHostsFile = _lab.KnownHosts, IqnPrefix = $"iqn.2026-01.bench.{Id}", StoragePath = StorageDir,
+        KnownHostsFile = _lab.KnownHosts, IqnPrefix = $"iqn.2026-01.bench.{Id}", StoragePath = StorageDir, Executor = executor,
     });
     public void Dispose()
     {

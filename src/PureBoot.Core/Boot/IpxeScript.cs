@@ -77,11 +77,11 @@ public static class IpxeScript
     /// <summary>The server part of the root path: an IPv4 address or DNS name as is, an IPv6 address in brackets.</summary>
     public static string RootPathServer(string portal)
     {
-        if (string.IsNullOrEmpty(portal)) throw new ValidationException("PortalAddress", "Parameter 'PortalAddress': the portal address is empty.");
+        if (string.IsNullOrEmpty(portal)) throw new ValidationException("PortalAddress", "the portal address is empty.");
         if (IPAddress.TryParse(portal.Trim('[', ']'), out var ip) && !portal.Contains('%'))
         {
             if (IsWildcard(ip))
-                throw new ValidationException("PortalAddress", $"Parameter 'PortalAddress': {ip} listens on every address; a node needs one address it can reach.");
+                throw new ValidationException("PortalAddress", $"{ip} listens on every address; a node needs one address it can reach.");
             return ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ip}]" : ip.ToString();
         }
         return InputValidator.Host(portal, "PortalAddress");

@@ -37,8 +37,7 @@ public static class InventoryPaths
         {
             try
             {
-                if (OperatingSystem.IsWindows()) Directory.CreateDirectory(dir);
-                else Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                Io.PrivateFiles.EnsureDirectory(dir);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -98,6 +98,10 @@ internal static class InventorySchema
         ALTER TABLE backends ADD COLUMN image_directory TEXT;
         CREATE UNIQUE INDEX luns_acl_mapped_lun ON luns(target_iqn, initiator_iqn, mapped_lun_index);
         """,
+        // v3: how LIO changes are applied. Backends made before it keep targetcli (what they used); new ones get rtslib.
+        """
+        ALTER TABLE backends ADD COLUMN executor TEXT NOT NULL DEFAULT 'Targetcli';
+        """,
     ];
 
     public static int LatestVersion => Migrations.Count;

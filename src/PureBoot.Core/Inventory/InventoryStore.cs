@@ -268,16 +268,9 @@ public sealed class InventoryStore : IDisposable
     /// <summary>Creates an empty database file with mode 0600 (SQLite gives its -wal and -shm files the same mode).</summary>
     private static void CreateFilePrivately(string path)
     {
-        if (File.Exists(path)) return;
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.ReadWrite };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         try
         {
-            using var _ = new FileStream(path, options);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            // Another process created it first.
+            Io.PrivateFiles.TryCreateEmpty(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -38,7 +38,7 @@ public sealed class InventoryTransaction
 
     private const string BackendColumns =
         "id, name, transport, host, port, \"user\", identity_file, use_sudo, host_key_policy, known_hosts_file, iqn_prefix, " +
-        "portal_address, portal_port, storage, storage_path, mode, simulation_state_path, description, created, updated, image_directory";
+        "portal_address, portal_port, storage, storage_path, mode, simulation_state_path, description, created, updated, image_directory, executor";
 
     public Backend AddBackend(Backend backend)
     {
@@ -46,9 +46,9 @@ public sealed class InventoryTransaction
         var now = Now();
         using var cmd = Command(
             "INSERT INTO backends (name, transport, host, port, \"user\", identity_file, use_sudo, host_key_policy, known_hosts_file, " +
-            "iqn_prefix, portal_address, portal_port, storage, storage_path, mode, simulation_state_path, description, created, updated, image_directory) " +
+            "iqn_prefix, portal_address, portal_port, storage, storage_path, mode, simulation_state_path, description, created, updated, image_directory, executor) " +
             "VALUES ($name, $transport, $host, $port, $user, $identity_file, $use_sudo, $host_key_policy, $known_hosts_file, " +
-            "$iqn_prefix, $portal_address, $portal_port, $storage, $storage_path, $mode, $simulation_state_path, $description, $created, $updated, $image_directory) " +
+            "$iqn_prefix, $portal_address, $portal_port, $storage, $storage_path, $mode, $simulation_state_path, $description, $created, $updated, $image_directory, $executor) " +
             "RETURNING id;");
         BindBackend(cmd, backend);
         cmd.Parameters.AddWithValue("$created", FormatTime(now));
@@ -74,7 +74,7 @@ public sealed class InventoryTransaction
             "UPDATE backends SET name = $name, transport = $transport, host = $host, port = $port, \"user\" = $user, " +
             "identity_file = $identity_file, use_sudo = $use_sudo, host_key_policy = $host_key_policy, known_hosts_file = $known_hosts_file, " +
             "iqn_prefix = $iqn_prefix, portal_address = $portal_address, portal_port = $portal_port, storage = $storage, " +
-            "storage_path = $storage_path, image_directory = $image_directory, mode = $mode, simulation_state_path = $simulation_state_path, description = $description, " +
+            "storage_path = $storage_path, image_directory = $image_directory, mode = $mode, simulation_state_path = $simulation_state_path, description = $description, executor = $executor, " +
             "updated = $updated WHERE id = $id;");
         BindBackend(cmd, backend);
         cmd.Parameters.AddWithValue("$updated", FormatTime(now));
@@ -150,6 +150,7 @@ public sealed class InventoryTransaction
         cmd.Parameters.AddWithValue("$storage_path", b.StoragePath);
         cmd.Parameters.AddWithValue("$image_directory", (object?)b.ImageDirectory ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$mode", b.Mode.ToString());
+        cmd.Parameters.AddWithValue("$executor", b.Executor.ToString());
         cmd.Parameters.AddWithValue("$simulation_state_path", Db(b.SimulationStatePath));
         cmd.Parameters.AddWithValue("$description", Db(b.Description));
     }
@@ -179,6 +180,7 @@ public sealed class InventoryTransaction
                 StoragePath = r.GetStringCol("storage_path"),
                 ImageDirectory = r.GetStringOrNull("image_directory"),
                 Mode = r.GetEnumCol<TargetMode>("mode"),
+                Executor = r.GetEnumCol<LioExecutorKind>("executor"),
                 SimulationStatePath = r.GetStringOrNull("simulation_state_path"),
                 Description = r.GetStringOrNull("description"),
                 Created = r.GetTimeCol("created"),
@@ -190,7 +192,7 @@ public sealed class InventoryTransaction
 
     private InventoryException BackendConflict(SqliteException ex, Backend backend) =>
         ex.Message.Contains("backends.name", StringComparison.Ordinal)
-            ? new InventoryConflictException($"a backend named '{backend.Name}' already exists in the inventory", ex)
+            ? new InventoryConflictException($"a backend named '{backend.Name}' already exists in the inventory", ex, ConflictKind.AlreadyExists)
             : new InventoryConflictException($"backend '{backend.Name}' conflicts with the inventory: {ConstraintText(ex)}", ex);
 
     // ---------------------------------------------------------------- nodes
@@ -338,13 +340,13 @@ public sealed class InventoryTransaction
         }
         var m = ex.Message;
         if (m.Contains("nodes.name", StringComparison.Ordinal))
-            return new InventoryConflictException($"a node named '{node.Name}' already exists in the inventory", ex);
+            return new InventoryConflictException($"a node named '{node.Name}' already exists in the inventory", ex, ConflictKind.AlreadyExists);
         if (m.Contains("nodes.mac", StringComparison.Ordinal))
             return new InventoryConflictException(
-                $"MAC address {node.MacAddress} already belongs to node '{Holder("mac", node.MacAddress)}'", ex);
+                $"MAC address {node.MacAddress} already belongs to node '{Holder("mac", node.MacAddress)}'", ex, ConflictKind.AlreadyExists);
         if (m.Contains("nodes.initiator_iqn", StringComparison.Ordinal))
             return new InventoryConflictException(
-                $"initiator IQN {node.InitiatorIqn} already belongs to node '{Holder("initiator_iqn", node.InitiatorIqn)}'", ex);
+                $"initiator IQN {node.InitiatorIqn} already belongs to node '{Holder("initiator_iqn", node.InitiatorIqn)}'", ex, ConflictKind.AlreadyExists);
         return new InventoryConflictException($"node '{node.Name}' conflicts with the inventory: {ConstraintText(ex)}", ex);
     }
 
@@ -496,7 +498,7 @@ public sealed class InventoryTransaction
         cmd.Parameters.Add("$mutual_chap_secret_sealed", SqliteType.Blob).Value = Db(l.MutualChapSecretSealed);
         cmd.Parameters.AddWithValue("$source_image", Db(l.SourceImage));
         cmd.Parameters.AddWithValue("$description", Db(l.Description));
-        cmd.Parameters.AddWithValue("$pending_operation", Db(l.PendingOperation));
+        cmd.Parameters.AddWithValue("$pending_operation", Db(l.PendingOperation?.Text));
     }
 
     private static List<Lun> ReadLuns(SqliteCommand cmd)
@@ -531,7 +533,7 @@ public sealed class InventoryTransaction
                 MutualChapSecretSealed = r.GetBlobOrNull("mutual_chap_secret_sealed"),
                 SourceImage = r.GetStringOrNull("source_image"),
                 Description = r.GetStringOrNull("description"),
-                PendingOperation = r.GetStringOrNull("pending_operation"),
+                PendingOperation = PendingOperation.Parse(r.GetStringOrNull("pending_operation")),
                 Created = r.GetTimeCol("created"),
                 Updated = r.GetTimeCol("updated"),
             });
@@ -561,7 +563,7 @@ public sealed class InventoryTransaction
         }
         var m = ex.Message;
         if (m.Contains("luns.name", StringComparison.Ordinal))
-            return new InventoryConflictException($"a LUN named '{lun.Name}' already exists in the inventory", ex);
+            return new InventoryConflictException($"a LUN named '{lun.Name}' already exists in the inventory", ex, ConflictKind.AlreadyExists);
         if (m.Contains("luns.target_iqn", StringComparison.Ordinal))
             return new InventoryConflictException(
                 $"LUN '{lun.Name}': LUN index {lun.TpgLunIndex} on target {lun.TargetIqn} is already used by LUN " +

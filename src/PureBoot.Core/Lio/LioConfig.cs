@@ -22,6 +22,16 @@ public sealed class LioConfig
 
     public IscsiTarget? FindTarget(string wwn) => Targets.FirstOrDefault(t => t.Wwn == wwn);
 
+    /// <summary>TPG 1 of a target, if both exist.</summary>
+    public Tpg? FindTpg(string wwn) => FindTarget(wwn)?.Tpg1;
+
+    /// <summary>Every TPG LUN (of any target and TPG) that exports this storage object: who exports it, as rtslib's StorageObject.attached_luns.</summary>
+    public IEnumerable<(IscsiTarget Target, Tpg Tpg, TpgLun Lun)> ExportersOf(StorageObject so) =>
+        from t in Targets from tpg in t.Tpgs from l in tpg.Luns where l.StorageObject == so.Path select (t, tpg, l);
+
+    /// <summary>True when some storage object uses this file or device.</summary>
+    public bool UsesDevice(string dev) => StorageObjects.Any(s => s.Dev == dev);
+
     public override string ToString() => $"LioConfig({StorageObjects.Count} storage objects, {Targets.Count} targets)";
 }
 
@@ -61,6 +71,15 @@ public sealed class Tpg
     public string? Attribute(string name) => Attributes.TryGetValue(name, out var v) ? v : null;
     public TpgLun? FindLun(int index) => Luns.FirstOrDefault(l => l.Index == index);
     public NodeAcl? FindAcl(string nodeWwn) => NodeAcls.FirstOrDefault(a => a.NodeWwn == nodeWwn);
+
+    /// <summary>The ACLs that map this TPG LUN (as rtslib's LUN.mapped_luns, seen from the ACL side).</summary>
+    public IEnumerable<NodeAcl> AclsMapping(int tpgLun) => NodeAcls.Where(a => a.MappedLuns.Any(m => m.TpgLun == tpgLun));
+
+    /// <summary>True when this TPG LUN exports the storage object at <paramref name="storageObjectPath"/>.</summary>
+    public bool Exports(int tpgLun, string storageObjectPath) => FindLun(tpgLun)?.StorageObject == storageObjectPath;
+
+    /// <summary>Locked down: no dynamic ACLs, CHAP required by default, demo mode read-only.</summary>
+    public bool IsLockedDown => Attribute("generate_node_acls") == "0" && Attribute("authentication") == "1" && Attribute("demo_mode_write_protect") == "1";
 }
 
 public sealed class TpgLun
@@ -87,6 +106,14 @@ public sealed class NodeAcl
     internal bool ChapPasswordEquals(string? secret) => string.Equals(ChapPassword ?? "", secret ?? "", StringComparison.Ordinal);
     internal bool ChapMutualPasswordEquals(string? secret) => string.Equals(ChapMutualPassword ?? "", secret ?? "", StringComparison.Ordinal);
     public string? Attribute(string name) => Attributes.TryGetValue(name, out var v) ? v : null;
+    public MappedLun? FindMappedLun(int index) => MappedLuns.FirstOrDefault(m => m.Index == index);
+    /// <summary>The lowest mapped LUN index not in use (nor in <paramref name="taken"/>).</summary>
+    public int LowestFreeMappedIndex(IEnumerable<int>? taken = null)
+    {
+        var used = MappedLuns.Select(m => m.Index).Concat(taken ?? Enumerable.Empty<int>()).ToHashSet();
+        int i = 0; while (used.Contains(i)) i++;
+        return i;
+    }
     public override string ToString() => $"acl {NodeWwn} ({MappedLuns.Count} mapped LUNs)";
 }
 

@@ -1,6 +1,6 @@
 namespace PureBoot.Core.Model;
 
-public enum AuditOutcome { Success, Failure, Partial }
+public enum AuditOutcome : long { Success, Failure, Partial }
 
 /// <summary>One row of the audit log. Every change writes one; none holds a secret.</summary>
 public sealed class AuditEntry

@@ -1,16 +1,22 @@
 namespace PureBoot.Core.Model;
 
 /// <summary>How PureBoot reaches a storage host's shell.</summary>
-public enum TransportKind { Local, Ssh, Simulated }
+public enum TransportKind : long { Local, Ssh, Simulated }
 
 /// <summary>What backs a LUN: an image file in a directory (fileio) or an LVM logical volume (block).</summary>
-public enum StorageKind { FileIO, Block }
+public enum StorageKind : long { FileIO, Block }
 
 /// <summary>Shared: one target, one ACL per node. PerLun: one target per LUN, as a per-machine target design does.</summary>
-public enum TargetMode { Shared, PerLun }
+public enum TargetMode : long { Shared, PerLun }
 
 /// <summary>What ssh does with a host key it has not seen: Strict refuses it (the default).</summary>
-public enum HostKeyPolicy { Strict, AcceptNew }
+public enum HostKeyPolicy : long { Strict, AcceptNew }
+
+/// <summary>
+/// How a batch's LIO changes are applied on the host. Rtslib (the default): python3-rtslib-fb in the same session,
+/// no targetcli start. Targetcli: one targetcli script per batch, for hosts where only targetcli may change LIO.
+/// </summary>
+public enum LioExecutorKind : long { Rtslib, Targetcli }
 
 /// <summary>A storage host running the LIO kernel target.</summary>
 public sealed class Backend
@@ -33,6 +39,7 @@ public sealed class Backend
     /// <summary>FileIO: the directory of image files. Block: the LVM volume group's name.</summary>
     public string StoragePath { get; set; } = "/var/lib/pureboot/luns";
     public TargetMode Mode { get; set; } = TargetMode.Shared;
+    public LioExecutorKind Executor { get; set; } = LioExecutorKind.Rtslib;
     /// <summary>Where source (golden) images live. FileIO: defaults to StoragePath; Block: /var/lib/pureboot/images.</summary>
     public string? ImageDirectory { get; set; }
     public string EffectiveImageDirectory => ImageDirectory ?? (Storage == StorageKind.FileIO ? StoragePath : "/var/lib/pureboot/images");
@@ -47,6 +54,19 @@ public sealed class Backend
 
     /// <summary>The target of one LUN on a PerLun backend.</summary>
     public string PerLunTargetIqn(string storageObjectName) => $"{IqnPrefix}:{Name}.{storageObjectName}";
+
+    /// <summary>The LIO backstore plugin of this backend's storage objects: fileio or block.</summary>
+    public string StoragePlugin => Storage == StorageKind.FileIO ? "fileio" : "block";
+
+    /// <summary>The file (FileIO) or logical volume (Block) behind the storage object of that name.</summary>
+    public string BackingPathOf(string storageObjectName) =>
+        Storage == StorageKind.FileIO ? $"{StoragePath.TrimEnd('/')}/{storageObjectName}.img" : $"/dev/{StoragePath}/{storageObjectName}";
+
+    /// <summary>The prefix every backing path of this backend starts with (PureBoot's namespace on the host).</summary>
+    public string BackingPathPrefix => Storage == StorageKind.FileIO ? StoragePath.TrimEnd('/') + "/" : $"/dev/{StoragePath}/";
+
+    /// <summary>True for a target in PureBoot's namespace on this backend (its Shared target or a PerLun one).</summary>
+    public bool OwnsTargetName(string wwn) => wwn == SharedTargetIqn || wwn.StartsWith(IqnPrefix + ":" + Name + ".", StringComparison.Ordinal);
 
     /// <summary>Where ssh connects, for messages: user@host:port.</summary>
     public string Endpoint => Transport switch

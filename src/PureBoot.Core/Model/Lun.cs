@@ -1,12 +1,17 @@
 namespace PureBoot.Core.Model;
 
-public enum LunPurpose { BootFromSan, InstallSource, AutoProvision }
+/// <remarks>
+/// The enums PureBoot's objects carry are Int64-based on purpose: PowerShell's ConvertTo-Json writes an Int64 enum by
+/// name (a JavaScript number cannot hold every Int64), so `Get-IscsiLun | ConvertTo-Json` gives "Status": "Active",
+/// not 2. tests/Pester guards it; nothing else depends on the underlying type (the inventory stores names).
+/// </remarks>
+public enum LunPurpose : long { BootFromSan, InstallSource, AutoProvision }
 
 /// <summary>
 /// Creating/Deleting are written before a batch goes out and mean "may partly exist on the target";
 /// Ready = exported, no node; Active = mapped into a node's ACL; Error = the last change failed (see ErrorMessage).
 /// </summary>
-public enum LunStatus { Creating, Ready, Active, Error, Deleting }
+public enum LunStatus : long { Creating, Ready, Active, Error, Deleting }
 
 /// <summary>An iSCSI LUN: a backing file or volume, its LIO storage object, and its export.</summary>
 public sealed class Lun
@@ -42,13 +47,40 @@ public sealed class Lun
 
     public string? SourceImage { get; set; }
     public string? Description { get; set; }
-    /// <summary>What the last batch was doing while Status was Creating/Deleting (create, assign, unassign, remove, resize).</summary>
-    public string? PendingOperation { get; set; }
+    /// <summary>What the last batch was doing when it went out; null once it finished. See <see cref="Model.PendingOperation"/>.</summary>
+    public PendingOperation? PendingOperation { get; set; }
     public DateTimeOffset Created { get; set; }
     public DateTimeOffset Updated { get; set; }
 
     public double SizeGB => Math.Round(SizeBytes / 1073741824.0, 2);
     public string Chap => !ChapEnabled ? "None" : MutualChapEnabled ? "Mutual" : "OneWay";
+
+    /// <summary>True when the row records its LIO objects (storage object, target and TPG LUN index).</summary>
+    public bool HasLioObjects => StorageObjectName is not null && TargetIqn is not null && TpgLunIndex is not null;
+
+    /// <summary>Records the LUN as mapped for <paramref name="node"/> at mapped LUN <paramref name="mappedIndex"/> of its ACL.</summary>
+    public void AssignTo(Node node, int mappedIndex)
+    {
+        NodeId = node.Id; NodeName = node.Name; InitiatorIqn = node.InitiatorIqn; MappedLunIndex = mappedIndex;
+    }
+
+    /// <summary>Forgets the node and its mapping.</summary>
+    public void ClearAssignment()
+    {
+        NodeId = null; NodeName = null; InitiatorIqn = null; MappedLunIndex = null;
+    }
+
+    /// <summary>Forgets the LIO objects (nothing of them is left on the target): the names and index can be reused.</summary>
+    public void ClearLioObjects()
+    {
+        StorageObjectName = null; TargetIqn = null; TpgLunIndex = null; BackingPath = null;
+    }
+
+    /// <summary>Sets the row's status and error message together.</summary>
+    public void SetError(string? message)
+    {
+        Status = LunStatus.Error; ErrorMessage = message;
+    }
 
     public Lun Clone() => (Lun)MemberwiseClone();
     public override string ToString() => Name;

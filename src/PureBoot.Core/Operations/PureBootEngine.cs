@@ -2,285 +2,167 @@ using PureBoot.Core.Inventory;
 using PureBoot.Core.Model;
 using PureBoot.Core.Secrets;
 using PureBoot.Core.Transport;
-using PureBoot.Core.Validation;
 
 namespace PureBoot.Core.Operations;
 
-/// <summary>The settings of a new backend, as a user gives them (validated by AddBackend).</summary>
-public sealed record BackendSpec
-{
-    public required string Name { get; init; }
-    public TransportKind Transport { get; init; } = TransportKind.Local;
-    public string? Host { get; init; }
-    public int Port { get; init; } = 22;
-    public string? User { get; init; }
-    public string? IdentityFile { get; init; }
-    public bool UseSudo { get; init; }
-    public HostKeyPolicy HostKeyPolicy { get; init; } = HostKeyPolicy.Strict;
-    public string? KnownHostsFile { get; init; }
-    public string IqnPrefix { get; init; } = "iqn.2026-01.local.pureboot";
-    public string PortalAddress { get; init; } = "0.0.0.0";
-    public int PortalPort { get; init; } = 3260;
-    public StorageKind Storage { get; init; } = StorageKind.FileIO;
-    public string? StoragePath { get; init; }
-    public string? ImageDirectory { get; init; }
-    public TargetMode Mode { get; init; } = TargetMode.Shared;
-    public string? SimulationStatePath { get; init; }
-    public string? Description { get; init; }
-}
-
 /// <summary>
-/// Everything PureBoot does, without PowerShell: inventory, secrets and batched changes to LIO targets.
-/// Cmdlets are thin wrappers over these methods.
+/// Everything PureBoot does, without PowerShell: the facade the cmdlets call. Each use case is a class of its own
+/// over a shared <see cref="EngineContext"/> (Catalog/, Luns/, Convergence/, Boot/); this class only routes.
 /// </summary>
-public sealed partial class PureBootEngine : IDisposable
+public sealed class PureBootEngine : IDisposable
 {
-    readonly InventoryStore _inventory;
-    readonly Lazy<SecretBox> _secrets;
-    readonly ITargetHostConnector _connector;
+    readonly EngineContext _ctx;
 
-    /// <summary>Redacted progress text (batches sent and their timings) for -Verbose.</summary>
-    public Action<string>? Log { get; set; }
-    public IProgress<BatchProgress>? Progress { get; set; }
-
-    public InventoryStore Inventory => _inventory;
-
+    /// <param name="connector">How sessions on storage hosts are opened (see <see cref="RoutingConnector"/>).</param>
+    /// <param name="secrets">A fixed secret key (tests); null: PUREBOOT_SECRET_KEY or the key file, read again when it changes.</param>
     public PureBootEngine(InventoryStore inventory, ITargetHostConnector connector, Func<SecretBox>? secrets = null)
     {
-        _inventory = inventory;
-        _connector = connector;
-        _secrets = new Lazy<SecretBox>(() =>
-        {
-            var box = secrets?.Invoke() ?? SecretBox.FromProvider(new SecretKeyProvider());
-            _inventory.EnsureKeyCheck(box);
-            return box;
-        });
+        _ctx = new EngineContext(inventory, connector, new SecretKeyring(secrets, inventory.EnsureKeyCheck));
     }
 
-    /// <summary>Opens the inventory (explicit path, PUREBOOT_DB, or the XDG default) with the standard connectors.</summary>
-    public static PureBootEngine Open(string? databasePath = null, ShellOptions? shellOptions = null, Func<SecretBox>? secrets = null)
-    {
-        var inv = new InventoryStore(InventoryPaths.Resolve(databasePath));
-        return new PureBootEngine(inv, new RoutingConnector(new ShellTargetHostConnector(shellOptions), new Simulation.SimulatedTargetHostConnector()), secrets);
-    }
+    /// <summary>Opens the inventory (explicit path, PUREBOOT_DB, or the XDG default).</summary>
+    public static PureBootEngine Open(string? databasePath, ITargetHostConnector connector, Func<SecretBox>? secrets = null) =>
+        new(new InventoryStore(InventoryPaths.Resolve(databasePath)), connector, secrets);
 
-    internal SecretBox Secrets => _secrets.Value;
+    /// <summary>Redacted progress text (batches sent and their timings) for -Verbose.</summary>
+    public Action<string>? Log { get => _ctx.Log; set => _ctx.Log = value; }
+    public IProgress<BatchProgress>? Progress { get => _ctx.Progress; set => _ctx.Progress = value; }
 
-    void Say(string text) => Log?.Invoke(text);
+    internal InventoryStore Inventory => _ctx.Inventory;
 
-    AuditEntry Audit(string op, string type, string name, AuditOutcome outcome, string? message = null) => new()
-    {
-        Time = DateTimeOffset.UtcNow, User = Environment.UserName, Operation = op, ObjectType = type, ObjectName = name,
-        Outcome = outcome, Message = message is null ? null : Redaction.RedactText(message),
-    };
+    // ---------------------------------------------------------------- backends and nodes (inventory only)
 
-    // ---------------------------------------------------------------- backends
+    public Backend AddBackend(BackendSpec spec, bool ifNotExists = false) => new Backends(_ctx).Add(spec, ifNotExists);
+    public Backend GetBackend(string name) => new Backends(_ctx).Get(name);
+    public Backend? FindBackend(string name) => _ctx.Inventory.GetBackend(name);
+    public IReadOnlyList<Backend> ListBackends(string? nameLike = null) => _ctx.Inventory.ListBackends(nameLike);
+    public Backend UpdateBackend(string name, Action<BackendSpecUpdate> change) => new Backends(_ctx).Update(name, change);
+    public void RemoveBackend(string name) => new Backends(_ctx).Remove(name);
 
-    public Backend AddBackend(BackendSpec spec)
-    {
-        var b = new Backend
-        {
-            Name = InputValidator.Name(spec.Name, "Name"),
-            Transport = spec.Transport,
-            IqnPrefix = InputValidator.IqnPrefix(spec.IqnPrefix, "IqnPrefix"),
-            PortalAddress = InputValidator.PortalAddress(spec.PortalAddress, "PortalAddress"),
-            PortalPort = InputValidator.Port(spec.PortalPort, "PortalPort"),
-            Storage = spec.Storage,
-            Mode = spec.Mode,
-            UseSudo = spec.UseSudo,
-            HostKeyPolicy = spec.HostKeyPolicy,
-            Description = InputValidator.Description(spec.Description, "Description"),
-        };
-        b.StoragePath = spec.Storage == StorageKind.FileIO
-            ? InputValidator.HostDirectory(spec.StoragePath ?? "/var/lib/pureboot/luns", "StoragePath")
-            : InputValidator.VolumeGroup(spec.StoragePath ?? "pureboot", "StoragePath");
-        b.ImageDirectory = spec.ImageDirectory is null ? null : InputValidator.HostDirectory(spec.ImageDirectory, "ImageDirectory");
-        ValidateTransport(b, spec.Host, spec.Port, spec.User, spec.IdentityFile, spec.KnownHostsFile, spec.SimulationStatePath);
-        // The longest target name PureBoot will make must fit in 223 bytes.
-        if (b.PerLunTargetIqn(new string('x', 63)).Length > InputValidator.MaxIqnBytes)
-            throw new ValidationException("IqnPrefix", $"Parameter 'IqnPrefix': with backend name '{b.Name}' the target names would exceed {InputValidator.MaxIqnBytes} bytes; use a shorter prefix or name.");
-        try
-        {
-            _inventory.Transact(t =>
-            {
-                t.AddBackend(b);
-                t.WriteAudit(Audit("add-backend", "backend", b.Name, AuditOutcome.Success, $"{b.Transport} {b.Endpoint} {b.Storage} {b.StoragePath} {b.Mode}"));
-            });
-        }
-        catch (InventoryConflictException) { throw; }
-        return b;
-    }
+    public Node AddNode(string name, string macAddress, string? initiatorIqn = null, string? hostname = null, string? description = null, bool ifNotExists = false) =>
+        new Nodes(_ctx).Add(name, macAddress, initiatorIqn, hostname, description, ifNotExists);
+    public Node GetNode(string name) => new Nodes(_ctx).Get(name);
+    public Node? FindNode(string name) => _ctx.Inventory.GetNode(name);
+    public IReadOnlyList<Node> ListNodes(string? nameLike = null) => _ctx.Inventory.ListNodes(nameLike);
+    public void RemoveNode(string name) => new Nodes(_ctx).Remove(name);
 
-    static void ValidateTransport(Backend b, string? host, int port, string? user, string? identity, string? knownHosts, string? simPath)
-    {
-        b.Host = null; b.User = null; b.IdentityFile = null; b.KnownHostsFile = null; b.SimulationStatePath = null; b.Port = 22;
-        switch (b.Transport)
-        {
-            case TransportKind.Ssh:
-                b.Host = InputValidator.Host(host, "Host");
-                b.Port = InputValidator.Port(port, "Port");
-                b.User = user is null ? null : InputValidator.UnixUser(user, "User");
-                b.IdentityFile = identity is null ? null : InputValidator.LocalFile(identity, "IdentityFile");
-                b.KnownHostsFile = knownHosts is null ? null : InputValidator.LocalFile(knownHosts, "KnownHostsFile");
-                break;
-            case TransportKind.Simulated:
-                b.SimulationStatePath = InputValidator.LocalFile(simPath ?? DefaultSimulationPath(b.Name), "SimulationStatePath");
-                break;
-            case TransportKind.Local:
-                if (host is not null) throw new ValidationException("Host", "Parameter 'Host': a Local backend has no host; use -Transport Ssh.");
-                break;
-        }
-    }
+    /// <summary>Changes a node's MAC, initiator IQN, host name or description; a new IQN moves its ACLs on the targets (one plan per backend, CHAP kept).</summary>
+    public Task<NodeUpdateOutcome> UpdateNodeAsync(string name, NodeChange change, CancellationToken ct = default) =>
+        new UpdateNode(_ctx).RunAsync(name, change, ct);
 
-    static string DefaultSimulationPath(string backend)
-    {
-        var dir = Path.GetDirectoryName(InventoryPaths.Resolve(null)) ?? ".";
-        return Path.Combine(dir, "simulated", backend + ".json");
-    }
+    // ---------------------------------------------------------------- LUNs
 
-    public Backend GetBackend(string name) =>
-        _inventory.GetBackend(name) ?? throw new InventoryNotFoundException($"No backend named '{name}'.");
-
-    public IReadOnlyList<Backend> ListBackends(string? nameLike = null) => _inventory.ListBackends(nameLike);
-
-    /// <summary>Changes a backend's connection and portal settings. Storage and target mode are fixed once LUNs exist.</summary>
-    public Backend UpdateBackend(string name, Action<BackendSpecUpdate> change)
-    {
-        var b = GetBackend(name);
-        var u = new BackendSpecUpdate(b);
-        change(u);
-        var luns = _inventory.ListLunsOnTarget(b.Id);
-        if (luns.Count > 0 && (u.Storage != b.Storage || u.StoragePath != b.StoragePath || u.Mode != b.Mode || u.IqnPrefix != b.IqnPrefix))
-            throw new InventoryConflictException($"Backend '{name}' has {luns.Count} LUNs; its storage, target mode and IQN prefix cannot change while they exist.");
-        b.IqnPrefix = InputValidator.IqnPrefix(u.IqnPrefix, "IqnPrefix");
-        b.PortalAddress = InputValidator.PortalAddress(u.PortalAddress, "PortalAddress");
-        b.PortalPort = InputValidator.Port(u.PortalPort, "PortalPort");
-        b.Storage = u.Storage; b.Mode = u.Mode; b.UseSudo = u.UseSudo; b.HostKeyPolicy = u.HostKeyPolicy;
-        b.StoragePath = b.Storage == StorageKind.FileIO ? InputValidator.HostDirectory(u.StoragePath, "StoragePath") : InputValidator.VolumeGroup(u.StoragePath, "StoragePath");
-        b.ImageDirectory = u.ImageDirectory is null ? null : InputValidator.HostDirectory(u.ImageDirectory, "ImageDirectory");
-        b.Description = InputValidator.Description(u.Description, "Description");
-        b.Transport = u.Transport;
-        ValidateTransport(b, u.Host, u.Port, u.User, u.IdentityFile, u.KnownHostsFile, u.SimulationStatePath);
-        _inventory.Transact(t =>
-        {
-            t.UpdateBackend(b);
-            t.WriteAudit(Audit("set-backend", "backend", b.Name, AuditOutcome.Success, $"{b.Transport} {b.Endpoint} portal {b.PortalAddress}:{b.PortalPort}"));
-        });
-        return b;
-    }
-
-    public void RemoveBackend(string name)
-    {
-        var b = GetBackend(name);
-        _inventory.Transact(t =>
-        {
-            t.RemoveBackend(b.Name);
-            t.WriteAudit(Audit("remove-backend", "backend", b.Name, AuditOutcome.Success));
-        });
-    }
-
-    // ---------------------------------------------------------------- nodes
-
-    public Node AddNode(string name, string macAddress, string? initiatorIqn = null, string? hostname = null, string? description = null)
-    {
-        var n = new Node
-        {
-            Name = InputValidator.Name(name, "Name"),
-            MacAddress = InputValidator.MacAddress(macAddress, "MacAddress"),
-            Hostname = hostname is null ? null : InputValidator.Host(hostname, "Hostname"),
-            Description = InputValidator.Description(description, "Description"),
-        };
-        n.InitiatorIqn = initiatorIqn is null ? InputValidator.InitiatorIqnFromMac(n.MacAddress) : InputValidator.Iqn(initiatorIqn, "InitiatorIqn");
-        _inventory.Transact(t =>
-        {
-            t.AddNode(n);
-            t.WriteAudit(Audit("add-node", "node", n.Name, AuditOutcome.Success, $"{n.MacAddress} {n.InitiatorIqn}"));
-        });
-        return n;
-    }
-
-    public Node GetNode(string name) => _inventory.GetNode(name) ?? throw new InventoryNotFoundException($"No node named '{name}'.");
-    public IReadOnlyList<Node> ListNodes(string? nameLike = null) => _inventory.ListNodes(nameLike);
-
-    public void RemoveNode(string name)
-    {
-        var n = GetNode(name);
-        _inventory.Transact(t =>
-        {
-            t.RemoveNode(n.Name);
-            t.WriteAudit(Audit("remove-node", "node", n.Name, AuditOutcome.Success));
-        });
-    }
-
-    // ---------------------------------------------------------------- LUNs (inventory only)
-
-    public Lun GetLun(string name) => _inventory.GetLun(name) ?? throw new InventoryNotFoundException($"No LUN named '{name}'.");
-    public IReadOnlyList<Lun> ListLuns(LunFilter? filter = null) => _inventory.ListLuns(filter);
-    public IReadOnlyList<AuditEntry> ListAudit(AuditFilter? filter = null) => _inventory.ListAudit(filter);
+    public Lun GetLun(string name) => _ctx.Lun(name);
+    public IReadOnlyList<Lun> ListLuns(LunFilter? filter = null) => _ctx.Inventory.ListLuns(filter);
+    public IReadOnlyList<AuditEntry> ListAudit(AuditFilter? filter = null) => _ctx.Inventory.ListAudit(filter);
 
     /// <summary>The only way to read a CHAP secret back. Writes an audit row (without the secret).</summary>
     public ChapCredential GetChapCredential(string lunName)
     {
-        var lun = GetLun(lunName);
-        if (!lun.ChapEnabled || lun.ChapSecretSealed is null || lun.ChapUser is null)
-            throw new InventoryNotFoundException($"LUN '{lun.Name}' has no CHAP credential.");
-        var cred = new ChapCredential
-        {
-            Lun = lun.Name,
-            User = lun.ChapUser,
-            Secret = Secrets.Open(lun.ChapSecretSealed, SecretContext(lun.Name, false)),
-            MutualUser = lun.MutualChapEnabled ? lun.MutualChapUser : null,
-            MutualSecret = lun.MutualChapEnabled && lun.MutualChapSecretSealed is not null ? Secrets.Open(lun.MutualChapSecretSealed, SecretContext(lun.Name, true)) : null,
-        };
-        _inventory.WriteAudit(Audit("read-chap-credential", "lun", lun.Name, AuditOutcome.Success));
-        return cred;
+        var lun = _ctx.Lun(lunName);
+        var chap = _ctx.Chap.Open(lun) ?? throw new InventoryNotFoundException($"LUN '{lun.Name}' has no CHAP credential.");
+        _ctx.Inventory.WriteAudit(EngineContext.Audit("read-chap-credential", "lun", lun.Name, AuditOutcome.Success));
+        return new ChapCredential { Lun = lun.Name, User = chap.User, Secret = chap.Secret, MutualUser = chap.MutualUser, MutualSecret = chap.MutualSecret };
     }
 
-    internal static string SecretContext(string lunName, bool mutual) => $"lun:{lunName}:{(mutual ? "mutual-chap" : "chap")}";
+    public Task<IReadOnlyList<LunOutcome>> CreateLunsAsync(IReadOnlyList<LunCreateRequest> requests, CancellationToken ct = default) =>
+        new CreateLuns(_ctx).RunAsync(requests, ct);
 
-    /// <summary>A LUN's CHAP secrets in plain text (memory only, for one batch), null where it has none.</summary>
-    internal (string? Secret, string? Mutual) OpenChap(Lun lun) => (
-        lun.ChapEnabled && lun.ChapSecretSealed is not null ? Secrets.Open(lun.ChapSecretSealed, SecretContext(lun.Name, false)) : null,
-        lun.MutualChapEnabled && lun.MutualChapSecretSealed is not null ? Secrets.Open(lun.MutualChapSecretSealed, SecretContext(lun.Name, true)) : null);
+    public Task<IReadOnlyList<LunOutcome>> AssignLunsAsync(IReadOnlyList<LunAssignRequest> requests, CancellationToken ct = default) =>
+        new AssignLuns(_ctx).RunAsync(requests, ct);
 
-    public void Dispose() => _inventory.Dispose();
-}
+    public Task<IReadOnlyList<LunOutcome>> UnassignLunsAsync(IReadOnlyList<string> lunNames, CancellationToken ct = default) =>
+        new UnassignLuns(_ctx).RunAsync(lunNames, ct);
 
-/// <summary>A mutable copy of a backend's settings for Set-IscsiBackend.</summary>
-public sealed class BackendSpecUpdate
-{
-    public BackendSpecUpdate(Backend b)
+    public Task<IReadOnlyList<LunOutcome>> RemoveLunsAsync(IReadOnlyList<LunRemoveRequest> requests, CancellationToken ct = default) =>
+        new RemoveLuns(_ctx).RunAsync(requests, ct);
+
+    public Task<LunOutcome> ResizeLunAsync(string name, long newSizeBytes, CancellationToken ct = default) =>
+        new ResizeLun(_ctx).RunAsync(name, newSizeBytes, ct);
+
+    public Task<LunOutcome> UpdateLunAsync(string name, string? description, ChapChange? chap, CancellationToken ct = default) =>
+        new UpdateLun(_ctx).RunAsync(name, description, chap, ct);
+
+    // ---------------------------------------------------------------- checks: what a run checks first (-WhatIf, and items checked as they arrive)
+    // Nothing is sent to a host or written. The LUN checks return one outcome per item: failed, Unchanged (nothing to
+    // do), or would be sent (Lun holds the row as it would be written).
+
+    public CatalogCheck<Backend> CheckAddBackend(BackendSpec spec, bool ifNotExists = false) => new Backends(_ctx).CheckAdd(spec, ifNotExists);
+    public Backend CheckUpdateBackend(string name, Action<BackendSpecUpdate> change) => new Backends(_ctx).Update(name, change, write: false);
+    public Backend CheckRemoveBackend(string name) => new Backends(_ctx).CheckRemove(name);
+    public CatalogCheck<Node> CheckAddNode(string name, string macAddress, string? initiatorIqn = null, string? hostname = null, string? description = null, bool ifNotExists = false) =>
+        new Nodes(_ctx).CheckAdd(name, macAddress, initiatorIqn, hostname, description, ifNotExists);
+    public Node CheckRemoveNode(string name) => new Nodes(_ctx).CheckRemove(name);
+
+    /// <summary>The node as Set-IscsiNode would leave it, and the LUNs whose ACL would move to its new IQN.</summary>
+    public (Node Node, IReadOnlyList<Lun> Moving) CheckUpdateNode(string name, NodeChange change)
     {
-        Transport = b.Transport; Host = b.Host; Port = b.Port; User = b.User; IdentityFile = b.IdentityFile; UseSudo = b.UseSudo;
-        HostKeyPolicy = b.HostKeyPolicy; KnownHostsFile = b.KnownHostsFile; IqnPrefix = b.IqnPrefix; PortalAddress = b.PortalAddress;
-        PortalPort = b.PortalPort; Storage = b.Storage; StoragePath = b.StoragePath; ImageDirectory = b.ImageDirectory; Mode = b.Mode;
-        SimulationStatePath = b.SimulationStatePath; Description = b.Description;
+        var (node, _, moving) = new UpdateNode(_ctx).Check(name, change);
+        return (node, moving);
     }
-    public TransportKind Transport { get; set; }
-    public string? Host { get; set; }
-    public int Port { get; set; }
-    public string? User { get; set; }
-    public string? IdentityFile { get; set; }
-    public bool UseSudo { get; set; }
-    public HostKeyPolicy HostKeyPolicy { get; set; }
-    public string? KnownHostsFile { get; set; }
-    public string IqnPrefix { get; set; }
-    public string PortalAddress { get; set; }
-    public int PortalPort { get; set; }
-    public StorageKind Storage { get; set; }
-    public string StoragePath { get; set; }
-    public string? ImageDirectory { get; set; }
-    public TargetMode Mode { get; set; }
-    public string? SimulationStatePath { get; set; }
-    public string? Description { get; set; }
-}
 
-/// <summary>Sends each backend to the connector for its transport.</summary>
-public sealed class RoutingConnector : ITargetHostConnector
-{
-    public ITargetHostConnector Shell { get; }
-    public ITargetHostConnector Simulated { get; }
-    public RoutingConnector(ITargetHostConnector shell, ITargetHostConnector simulated) { Shell = shell; Simulated = simulated; }
-    public Task<ITargetHostSession> OpenAsync(Backend backend, CancellationToken cancellationToken = default) =>
-        (backend.Transport == TransportKind.Simulated ? Simulated : Shell).OpenAsync(backend, cancellationToken);
+    public IReadOnlyList<LunOutcome> CheckCreateLuns(IReadOnlyList<LunCreateRequest> requests) => Outcomes(o => new CreateLuns(_ctx).Check(requests, o));
+    public IReadOnlyList<LunOutcome> CheckAssignLuns(IReadOnlyList<LunAssignRequest> requests) => Outcomes(o => new AssignLuns(_ctx).Check(requests, o));
+    public IReadOnlyList<LunOutcome> CheckUnassignLuns(IReadOnlyList<string> lunNames) => Outcomes(o => new UnassignLuns(_ctx).Check(lunNames, o));
+    public IReadOnlyList<LunOutcome> CheckRemoveLuns(IReadOnlyList<LunRemoveRequest> requests) => Outcomes(o => new RemoveLuns(_ctx).Check(requests, o));
+    public IReadOnlyList<LunOutcome> CheckRestartExport(string lunOrNodeName, ExportScope scope = ExportScope.Auto) => Outcomes(o => new RestartExport(_ctx).Check(lunOrNodeName, scope, o));
+
+    public LunOutcome CheckResizeLun(string name, long newSizeBytes)
+    {
+        var o = new LunOutcome { Name = name };
+        new ResizeLun(_ctx).Check(name, newSizeBytes, o);
+        return o;
+    }
+
+    public LunOutcome CheckUpdateLun(string name, string? description, ChapChange? chap)
+    {
+        var o = new LunOutcome { Name = name };
+        new UpdateLun(_ctx).Check(name, description, chap, o);
+        return o;
+    }
+
+    static IReadOnlyList<LunOutcome> Outcomes(Action<List<LunOutcome>> check)
+    {
+        var outcomes = new List<LunOutcome>();
+        check(outcomes);
+        return outcomes;
+    }
+
+    // ---------------------------------------------------------------- convergence
+
+    /// <summary>Reads a backend's live state and sessions in one exchange (no targetcli start) and compares it with the inventory.</summary>
+    public Task<TargetStatusReport> GetTargetStatusAsync(string backendName, bool includeSessions = true, CancellationToken ct = default) =>
+        new TargetStatus(_ctx).RunAsync(backendName, includeSessions, ct);
+
+    public Task<SyncReport> SyncTargetAsync(string backendName, SyncOptions options, CancellationToken ct = default) =>
+        new SyncTarget(_ctx).RunAsync(backendName, options, ct);
+
+    /// <summary>Adopts a host's existing LUNs and ACLs; targets filtered by <paramref name="targetLike"/> (wildcards).</summary>
+    public Task<ImportReport> ImportTargetConfigAsync(string backendName, string? targetLike = null, CancellationToken ct = default) =>
+        new ImportTarget(_ctx).RunAsync(backendName, targetLike, ct);
+
+    public Task<BackendTestReport> TestBackendAsync(string backendName, CancellationToken ct = default) =>
+        new TestBackend(_ctx).RunAsync(backendName, ct);
+
+    // ---------------------------------------------------------------- boot
+
+    /// <summary>The node's boot LUN: its one Active LUN with Purpose BootFromSan, else its only Active LUN.</summary>
+    public Lun GetBootLun(string nodeName) => new BootScripts(_ctx).GetBootLun(nodeName);
+
+    /// <summary>The iPXE script that boots the node (it holds the CHAP secret: reading it is audited).</summary>
+    public string GetBootScript(string nodeName, string? portalAddress = null, int? portalPort = null) =>
+        new BootScripts(_ctx).GetBootScript(nodeName, portalAddress, portalPort);
+
+    /// <summary>Writes the node's iPXE script to a 0600 file; an existing file is replaced only with <paramref name="overwrite"/>.</summary>
+    public BootScriptInfo WriteBootScript(string nodeName, string path, string? portalAddress = null, int? portalPort = null, bool overwrite = false) =>
+        new BootScripts(_ctx).WriteBootScript(nodeName, path, portalAddress, portalPort, overwrite);
+
+    /// <summary>What <see cref="WriteBootScript"/> checks first (the node, its boot LUN, the portal, the path); nothing written.</summary>
+    public BootScriptInfo CheckWriteBootScript(string nodeName, string path, string? portalAddress = null, int? portalPort = null, bool overwrite = false) =>
+        new BootScripts(_ctx).CheckWriteBootScript(nodeName, path, portalAddress, portalPort, overwrite);
+
+    public Task<IReadOnlyList<LunOutcome>> RestartExportAsync(string lunOrNodeName, ExportScope scope = ExportScope.Auto, CancellationToken ct = default) =>
+        new RestartExport(_ctx).RunAsync(lunOrNodeName, scope, ct);
+
+    public void Dispose() => _ctx.Inventory.Dispose();
 }

@@ -25,10 +25,10 @@ public static class ChapSecrets
     {
         if (string.IsNullOrEmpty(secret))
             throw new ValidationException(parameterName,
-                $"Parameter '{parameterName}': the secret is empty: a CHAP secret must be {MinLength} to {MaxLength} characters ({AllowedDescription})");
+                $"the secret is empty: a CHAP secret must be {MinLength} to {MaxLength} characters ({AllowedDescription})");
         if (secret.Length < MinLength || secret.Length > MaxLength)
             throw new ValidationException(parameterName,
-                $"Parameter '{parameterName}': the secret is {secret.Length} characters long: a CHAP secret must be {MinLength} to {MaxLength} characters ({AllowedDescription})");
+                $"the secret is {secret.Length} characters long: a CHAP secret must be {MinLength} to {MaxLength} characters ({AllowedDescription})");
         for (var i = 0; i < secret.Length; i++)
         {
             var c = secret[i];
@@ -37,7 +37,7 @@ public static class ChapSecrets
                 : char.IsWhiteSpace(c) || char.IsControl(c) ? "a space or control character"
                 : "a character that is not allowed";
             throw new ValidationException(parameterName,
-                $"Parameter '{parameterName}': the secret has {kind} at position {i + 1}: a CHAP secret may contain only {AllowedDescription}");
+                $"the secret has {kind} at position {i + 1}: a CHAP secret may contain only {AllowedDescription}");
         }
     }
 }

@@ -133,8 +133,7 @@ public sealed class SecretKeyProvider
         {
             try
             {
-                if (OperatingSystem.IsWindows()) Directory.CreateDirectory(dir);
-                else Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                Io.PrivateFiles.EnsureDirectory(dir);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -142,19 +141,11 @@ public sealed class SecretKeyProvider
             }
         }
 
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            // Readers racing the creation may open it; they retry until all 32 bytes are there.
-            Share = FileShare.ReadWrite,
-        };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
         FileStream stream;
         try
         {
-            stream = new FileStream(path, options);
+            // Readers racing the creation may open it; they retry until all 32 bytes are there.
+            stream = Io.PrivateFiles.CreateNew(path, FileShare.ReadWrite);
         }
         catch (IOException) when (File.Exists(path))
         {

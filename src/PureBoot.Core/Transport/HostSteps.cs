@@ -1,3 +1,5 @@
+using PureBoot.Core.Model;
+
 namespace PureBoot.Core.Transport;
 
 // Shell work on the storage host that is not targetcli's. Steps are typed so that no caller composes shell
@@ -8,6 +10,12 @@ public abstract record HostStep(string ItemKey)
 {
     /// <summary>A one-line description for logs and error messages (never holds a secret).</summary>
     public abstract string Describe();
+
+    /// <summary>The file or device this step makes, when it makes one (a failed batch removes it again).</summary>
+    public virtual string? CreatedPath => null;
+
+    /// <summary>The file or device this step removes, when it removes one.</summary>
+    public virtual string? RemovedPath => null;
 }
 
 /// <summary>mkdir -p (mode 0700 for new directories).</summary>
@@ -23,12 +31,14 @@ public sealed record MakeDirectory(string ItemKey, string Path) : HostStep(ItemK
 public sealed record CreateSparseFile(string ItemKey, string Path, long SizeBytes) : HostStep(ItemKey)
 {
     public override string Describe() => $"truncate -s {SizeBytes} {Path}";
+    public override string? CreatedPath => Path;
 }
 
 /// <summary>Clone an image: cp --reflink=auto --sparse=always, refusing to overwrite.</summary>
 public sealed record CopyImage(string ItemKey, string Source, string Destination) : HostStep(ItemKey)
 {
     public override string Describe() => $"cp --reflink=auto --sparse=always {Source} {Destination}";
+    public override string? CreatedPath => Destination;
 }
 
 /// <summary>Grow a file to SizeBytes (truncate); refuses to shrink.</summary>
@@ -40,11 +50,13 @@ public sealed record GrowFile(string ItemKey, string Path, long SizeBytes) : Hos
 public sealed record RemoveFile(string ItemKey, string Path) : HostStep(ItemKey)
 {
     public override string Describe() => $"rm -f {Path}";
+    public override string? RemovedPath => Path;
 }
 
 public sealed record CreateLogicalVolume(string ItemKey, string VolumeGroup, string Name, long SizeBytes) : HostStep(ItemKey)
 {
     public override string Describe() => $"lvcreate -L {SizeBytes}b -n {Name} {VolumeGroup}";
+    public override string? CreatedPath => $"/dev/{VolumeGroup}/{Name}";
 }
 
 public sealed record ExtendLogicalVolume(string ItemKey, string VolumeGroup, string Name, long SizeBytes) : HostStep(ItemKey)
@@ -55,6 +67,14 @@ public sealed record ExtendLogicalVolume(string ItemKey, string VolumeGroup, str
 public sealed record RemoveLogicalVolume(string ItemKey, string VolumeGroup, string Name) : HostStep(ItemKey)
 {
     public override string Describe() => $"lvremove -f {VolumeGroup}/{Name}";
+    public override string? RemovedPath => $"/dev/{VolumeGroup}/{Name}";
+}
+
+/// <summary>Removes a LUN's backing data: its file (FileIO) or logical volume (Block).</summary>
+public static class BackingData
+{
+    public static HostStep Remove(Backend b, string itemKey, string backingPath, string storageObjectName) =>
+        b.Storage == StorageKind.FileIO ? new RemoveFile(itemKey, backingPath) : new RemoveLogicalVolume(itemKey, b.StoragePath, storageObjectName);
 }
 
 /// <summary>Copy an image onto a block device (dd), for Block backends with a source image.</summary>

@@ -12,32 +12,41 @@ public interface ITargetHostConnector
 
 /// <summary>
 /// One conversation with a storage host under its exclusive lock. Core reads the live state, decides
-/// (LUN indexes, names), sends host steps and one targetcli script per batch, and reads the saved config back,
+/// (LUN indexes, names), sends host steps and one LIO plan per batch, and reads the saved config back,
 /// all without letting go of the lock. Every method may throw <see cref="TargetHostException"/>.
 /// </summary>
 public interface ITargetHostSession : IAsyncDisposable
 {
     Backend Backend { get; }
 
-    /// <summary>The live LIO state (configfs, via rtslib), the saveconfig path, and the storage listing.</summary>
+    /// <summary>The live LIO state (configfs, via rtslib), the saveconfig path, sessions and the storage listing.</summary>
     Task<HostSnapshot> SnapshotAsync(SnapshotRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Runs shell steps in order; a failed step does not stop the ones after it.</summary>
     Task<IReadOnlyList<StepResult>> RunStepsAsync(IReadOnlyList<HostStep> steps, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// One targetcli start: the session wraps the lines in <c>set global auto_save_on_exit=false</c> ...
-    /// <c>saveconfig</c>, feeds them on stdin, and returns each line's output and the saved config read back.
+    /// Applies a plan with the backend's executor (rtslib in this session, or one targetcli start), saves the
+    /// configuration, and returns what each change reported and the saved config read back. Whether a change took
+    /// effect is decided from that saved config, never from the executor's word.
     /// </summary>
-    Task<TargetcliRun> RunTargetcliAsync(IReadOnlyList<TargetcliLine> lines, CancellationToken cancellationToken = default);
+    Task<LioApplyResult> ApplyAsync(IReadOnlyList<LioChange> changes, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts targetcli once and reports its version (D-Bus and the targetcli install are checked by this).</summary>
+    Task<string?> ProbeTargetcliAsync(CancellationToken cancellationToken = default);
 
     /// <summary>How many targetcli processes this session started (for -Verbose and the benchmark).</summary>
     int TargetcliStarts { get; }
 
     /// <summary>Request/response exchanges made on this session.</summary>
     int Exchanges { get; }
+
+    /// <summary>Bytes sent to the host on this session (scripts, plans); 0 where nothing goes over a wire.</summary>
+    long BytesSent { get; }
 }
 
+/// <param name="IncludeSessions">Also read the logged-in iSCSI sessions (from configfs, no targetcli start).</param>
+/// <param name="IncludeStorage">Also list the backend's files or logical volumes.</param>
 public sealed record SnapshotRequest(bool IncludeSessions = false, bool IncludeStorage = true);
 
 /// <summary>A file in the backend's storage directory, or a logical volume in its volume group.</summary>
@@ -49,44 +58,33 @@ public sealed class HostSnapshot
     /// <summary>Where rtslib saves the config on this host (found, not guessed).</summary>
     public string? SaveConfigPath { get; init; }
     public IReadOnlyList<StorageEntry> Storage { get; init; } = Array.Empty<StorageEntry>();
-    /// <summary>Output of <c>targetcli sessions detail</c>, when asked for.</summary>
-    public string? SessionsDetail { get; init; }
+    /// <summary>Logged-in initiators, when asked for.</summary>
+    public IReadOnlyList<IscsiSession> Sessions { get; init; } = Array.Empty<IscsiSession>();
     public string? TargetcliVersion { get; init; }
     /// <summary>Why the storage listing is missing (no such directory or volume group), if it is.</summary>
     public string? StorageError { get; init; }
 }
 
-/// <summary>One targetcli command line, tied to the batch item it serves.</summary>
-public sealed record TargetcliLine(string ItemKey, string Text)
-{
-    /// <summary>The line with CHAP secrets replaced, for logs and -Verbose.</summary>
-    public string Redacted => Redaction.RedactTargetcliLine(Text);
-    public override string ToString() => Redacted;
-}
+/// <summary>What one change reported. Ok is null when the executor cannot tell (targetcli prints, it does not answer).</summary>
+public sealed record LioChangeResult(LioChange Change, bool? Ok, string Output);
 
-/// <summary>
-/// What one line printed. targetcli runs with stdout and stderr merged (and unbuffered), so the text after the
-/// line's prompt holds both its confirmations and its error; whether the line worked is decided from the state
-/// read back, never from this text.
-/// </summary>
-public sealed record TargetcliLineResult(TargetcliLine Line, string Output);
-
-public sealed class TargetcliRun
+/// <summary>The outcome of applying one plan: per-change reports and the saved configuration read back.</summary>
+public sealed class LioApplyResult
 {
-    public required IReadOnlyList<TargetcliLineResult> Lines { get; init; }
-    public int ExitCode { get; init; }
-    /// <summary>The saved config read back after <c>saveconfig</c>.</summary>
+    public required IReadOnlyList<LioChangeResult> Changes { get; init; }
+    /// <summary>The saved config read back after the save.</summary>
     public required LioConfig Saved { get; init; }
+    public LioExecutorKind Executor { get; init; }
     public TimeSpan Elapsed { get; init; }
-    /// <summary>Output not tied to one of the given lines (banner, wrapper lines, saveconfig), redacted.</summary>
+    /// <summary>Output not tied to one change (banner, wrapper, save), redacted.</summary>
     public string OtherOutput { get; init; } = "";
 
-    /// <summary>The messages an item's lines printed, less targetcli's routine confirmations.</summary>
+    /// <summary>The messages an item's changes printed, less the executor's routine confirmations, redacted.</summary>
     public IEnumerable<string> MessagesFor(string itemKey) =>
-        Lines.Where(l => l.Line.ItemKey == itemKey)
-             .SelectMany(l => l.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-             .Where(m => !TargetcliText.IsRoutine(m))
-             .Select(Redaction.RedactText);
+        Changes.Where(c => c.Change.Item == itemKey && c.Ok != true)
+               .SelectMany(c => c.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+               .Where(m => !Targetcli.TargetcliSyntax.IsRoutine(m))
+               .Select(Redaction.RedactText);
 }
 
 /// <summary>A transport or host failure: names the host; never holds a secret.</summary>
@@ -98,4 +96,12 @@ public class TargetHostException : Exception
         : base(message, inner) { Host = host; Failure = failure; }
 }
 
-public enum TargetHostFailure { Unreachable, HostKeyRejected, AuthenticationFailed, SudoRefused, LockTimeout, Timeout, TargetcliMissing, TargetcliFailed, DbusUnavailable, ProtocolError }
+public enum TargetHostFailure
+{
+    Unreachable, HostKeyRejected, AuthenticationFailed, SudoRefused, LockTimeout, Timeout, TargetcliMissing, TargetcliFailed,
+    DbusUnavailable, ProtocolError,
+    /// <summary>The SSH user may not take PureBoot's lock or change LIO: it needs root (or -UseSudo).</summary>
+    NeedsRoot,
+    /// <summary>rtslib-fb is missing on the host, or its python failed as a whole.</summary>
+    RtslibFailed,
+}

@@ -8,9 +8,15 @@ namespace PureBoot.Core.Validation;
 /// <summary>Bad user input. Raised before anything is composed, sent or written; names the parameter.</summary>
 public sealed class ValidationException : ArgumentException
 {
-    public ValidationException(string parameterName, string message) : base(message, parameterName) { }
-    // ArgumentException appends "(Parameter 'x')"; our messages already name it.
-    public override string Message => base.Message.Split(" (Parameter '")[0];
+    /// <param name="parameterName">Core's name of the value (a request field); the cmdlet names its own parameter.</param>
+    /// <param name="reason">What is wrong with it, as a sentence that does not name the parameter.</param>
+    public ValidationException(string parameterName, string reason) : base(reason, parameterName) { Reason = reason; }
+
+    /// <summary>What is wrong, without the parameter's name: a cmdlet words the message with its own parameter name.</summary>
+    public string Reason { get; }
+
+    // ArgumentException would append "(Parameter 'x')"; this is the one wording for non-PowerShell callers.
+    public override string Message => $"Parameter '{ParamName}': {Reason}";
 }
 
 /// <summary>
@@ -36,13 +42,19 @@ public static partial class InputValidator
     // Paths that reach the target host: plain characters only, so a path can never carry shell or targetcli syntax.
     [GeneratedRegex(@"^/[A-Za-z0-9._+/-]*\z")] private static partial Regex SafePathRx();
 
+    /// <summary>
+    /// A backend, node or LUN name. Names are case-insensitive (the inventory compares them so): any case is taken, for
+    /// a new object and for a lookup alike, and the name is kept in lower case (LIO and iPXE names are).
+    /// </summary>
     public static string Name(string? value, string parameterName)
     {
         var v = Required(value, parameterName);
-        if (!NameRx().IsMatch(v))
+        // Only ASCII letters are folded: folding first would let e.g. the Kelvin sign through as 'k'.
+        var folded = v.All(char.IsAscii) ? v.ToLowerInvariant() : v;
+        if (!NameRx().IsMatch(folded))
             throw new ValidationException(parameterName,
-                $"Parameter '{parameterName}': {Show(v)} is not a valid name. Use 1-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit.");
-        return v;
+                $"{Show(v)} is not a valid name. Use 1-63 letters, digits and hyphens, starting and ending with a letter or digit (names are kept in lower case).");
+        return folded;
     }
 
     /// <summary>An iSCSI name: iqn. (RFC 3720/3721), eui. or naa. form, lower case, at most 223 bytes.</summary>
@@ -50,14 +62,14 @@ public static partial class InputValidator
     {
         var v = Required(value, parameterName);
         if (Encoding.UTF8.GetByteCount(v) > MaxIqnBytes)
-            throw new ValidationException(parameterName, $"Parameter '{parameterName}': the iSCSI name is {Encoding.UTF8.GetByteCount(v)} bytes; at most {MaxIqnBytes} are allowed.");
+            throw new ValidationException(parameterName, $"the iSCSI name is {Encoding.UTF8.GetByteCount(v)} bytes; at most {MaxIqnBytes} are allowed.");
         if (v.StartsWith("eui.", StringComparison.Ordinal) && EuiRx().IsMatch(v)) return v;
         if (v.StartsWith("naa.", StringComparison.Ordinal) && NaaRx().IsMatch(v)) return v;
         var m = IqnRx().Match(v);
         if (m.Success && ValidYearMonth(m.Groups[1].Value, m.Groups[2].Value)) return v;
         var hint = v != v.ToLowerInvariant() ? " iSCSI names are lower case." : "";
         throw new ValidationException(parameterName,
-            $"Parameter '{parameterName}': {Show(v)} is not a valid iSCSI name.{hint} Use iqn.yyyy-mm.reversed.domain[:identifier] (e.g. iqn.2026-01.local.pureboot:web01), eui. plus 16 hex digits, or naa. plus 16 or 32 hex digits.");
+            $"{Show(v)} is not a valid iSCSI name.{hint} Use iqn.yyyy-mm.reversed.domain[:identifier] (e.g. iqn.2026-01.local.pureboot:web01), eui. plus 16 hex digits, or naa. plus 16 or 32 hex digits.");
     }
 
     /// <summary>A target IQN prefix: iqn.yyyy-mm.reversed.domain, no ':' part (PureBoot appends it).</summary>
@@ -67,7 +79,7 @@ public static partial class InputValidator
         var m = IqnPrefixRx().Match(v);
         if (!m.Success || !ValidYearMonth(m.Groups[1].Value, m.Groups[2].Value) || v.Length > 150)
             throw new ValidationException(parameterName,
-                $"Parameter '{parameterName}': {Show(v)} is not a valid IQN prefix. Use iqn.yyyy-mm.reversed.domain in lower case, without a ':' part, at most 150 characters (e.g. iqn.2026-01.local.pureboot).");
+                $"{Show(v)} is not a valid IQN prefix. Use iqn.yyyy-mm.reversed.domain in lower case, without a ':' part, at most 150 characters (e.g. iqn.2026-01.local.pureboot).");
         return v;
     }
 
@@ -83,11 +95,11 @@ public static partial class InputValidator
         else if (Regex.IsMatch(v, @"^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\z")) hex = v.Replace(".", "");
         else if (Regex.IsMatch(v, @"^[0-9A-Fa-f]{12}\z")) hex = v;
         else throw new ValidationException(parameterName,
-            $"Parameter '{parameterName}': {Show(v)} is not a MAC address. Use aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff or aabbccddeeff.");
+            $"{Show(v)} is not a MAC address. Use aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff or aabbccddeeff.");
         hex = hex.ToLowerInvariant();
         var first = Convert.ToByte(hex[..2], 16);
         if (hex == "000000000000" || (first & 1) == 1)
-            throw new ValidationException(parameterName, $"Parameter '{parameterName}': {Show(v)} is a null, broadcast or multicast address, not a network card's.");
+            throw new ValidationException(parameterName, $"{Show(v)} is a null, broadcast or multicast address, not a network card's.");
         return string.Join(":", Enumerable.Range(0, 6).Select(i => hex.Substring(i * 2, 2)));
     }
 
@@ -101,9 +113,9 @@ public static partial class InputValidator
     {
         if (value < MinSizeBytes || value > MaxSizeBytes)
             throw new ValidationException(parameterName,
-                $"Parameter '{parameterName}': {value} bytes is out of range. A LUN is 1 MiB to 64 TiB.");
+                $"{value} bytes is out of range. A LUN is 1 MiB to 64 TiB.");
         if (value % 512 != 0)
-            throw new ValidationException(parameterName, $"Parameter '{parameterName}': {value} bytes is not a whole number of 512-byte blocks.");
+            throw new ValidationException(parameterName, $"{value} bytes is not a whole number of 512-byte blocks.");
         return value;
     }
 
@@ -111,7 +123,7 @@ public static partial class InputValidator
     public static long SizeFromGB(double gb, string parameterName)
     {
         if (double.IsNaN(gb) || double.IsInfinity(gb) || gb <= 0 || gb > 65536)
-            throw new ValidationException(parameterName, $"Parameter '{parameterName}': {gb.ToString(CultureInfo.InvariantCulture)} GB is out of range. A LUN is 1 MiB to 64 TiB (65536 GB).");
+            throw new ValidationException(parameterName, $"{gb.ToString(CultureInfo.InvariantCulture)} GB is out of range. A LUN is 1 MiB to 64 TiB (65536 GB).");
         var mib = (long)Math.Ceiling(gb * 1024);
         return SizeBytes(mib << 20, parameterName);
     }
@@ -120,7 +132,7 @@ public static partial class InputValidator
     public static string HostDirectory(string? value, string parameterName)
     {
         var v = NormaliseHostPath(Required(value, parameterName), parameterName);
-        if (v == "/") throw new ValidationException(parameterName, $"Parameter '{parameterName}': the root directory cannot be a storage directory.");
+        if (v == "/") throw new ValidationException(parameterName, $"the root directory cannot be a storage directory.");
         return v;
     }
 
@@ -135,7 +147,7 @@ public static partial class InputValidator
         var normal = NormaliseHostPath(full, parameterName);
         if (!normal.StartsWith(directory.TrimEnd('/') + "/", StringComparison.Ordinal))
             throw new ValidationException(parameterName,
-                $"Parameter '{parameterName}': {Show(v)} is outside the backend's image directory {directory}. Images must live under it.");
+                $"{Show(v)} is outside the backend's image directory {directory}. Images must live under it.");
         return normal;
     }
 
@@ -143,15 +155,15 @@ public static partial class InputValidator
     {
         if (v.Length > 1024 || !SafePathRx().IsMatch(v))
             throw new ValidationException(parameterName,
-                $"Parameter '{parameterName}': {Show(v)} is not an acceptable path. Use an absolute path of letters, digits and . _ + - / only (no spaces, quotes or other special characters).");
+                $"{Show(v)} is not an acceptable path. Use an absolute path of letters, digits and . _ + - / only (no spaces, quotes or other special characters).");
         var parts = new List<string>();
         foreach (var seg in v.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
             if (seg == "..")
-                throw new ValidationException(parameterName, $"Parameter '{parameterName}': {Show(v)} contains '..'; path traversal is not allowed.");
+                throw new ValidationException(parameterName, $"{Show(v)} contains '..'; path traversal is not allowed.");
             if (seg == ".") continue;
             if (seg.StartsWith('-'))
-                throw new ValidationException(parameterName, $"Parameter '{parameterName}': {Show(v)} has a path segment starting with '-'.");
+                throw new ValidationException(parameterName, $"{Show(v)} has a path segment starting with '-'.");
             parts.Add(seg);
         }
         return "/" + string.Join("/", parts);
@@ -161,7 +173,7 @@ public static partial class InputValidator
     {
         var v = Required(value, parameterName);
         if (!VolumeGroupRx().IsMatch(v) || v is "." or "..")
-            throw new ValidationException(parameterName, $"Parameter '{parameterName}': {Show(v)} is not a valid LVM volume group name.");
+            throw new ValidationException(parameterName, $"{Show(v)} is not a valid LVM volume group name.");
         return v;
     }
 
@@ -169,7 +181,7 @@ public static partial class InputValidator
     {
         var v = Required(value, parameterName);
         if (!ChapUserRx().IsMatch(v))
-            throw new ValidationException(parameterName, $"Parameter '{parameterName}': {Show(v)} is not a valid CHAP user name. Use 1-64 letters, digits and . _ : -.");
+            throw new ValidationException(parameterName, $"{Show(v)} is not a valid CHAP user name. Use 1-64 letters, digits and . _ : -.");
         return v;
     }
 
@@ -179,7 +191,7 @@ public static partial class InputValidator
         var v = Required(value, parameterName);
         if (IPAddress.TryParse(v, out var ip) && v.IndexOfAny(new[] { '%', ' ' }) < 0) return ip.ToString();
         if (!HostNameRx().IsMatch(v))
-            throw new ValidationException(parameterName, $"Parameter '{parameterName}': {Show(v)} is not a host name or IP address.");
+            throw new ValidationException(parameterName, $"{Show(v)} is not a host name or IP address.");
         return v;
     }
 
@@ -187,14 +199,14 @@ public static partial class InputValidator
     {
         var v = Required(value, parameterName);
         if (!IPAddress.TryParse(v, out var ip) || v.Contains('%'))
-            throw new ValidationException(parameterName, $"Parameter '{parameterName}': {Show(v)} is not an IP address (use 0.0.0.0 for every address).");
+            throw new ValidationException(parameterName, $"{Show(v)} is not an IP address (use 0.0.0.0 for every address).");
         return ip.ToString();
     }
 
     public static int Port(int value, string parameterName)
     {
         if (value is < 1 or > 65535)
-            throw new ValidationException(parameterName, $"Parameter '{parameterName}': {value} is not a TCP port (1-65535).");
+            throw new ValidationException(parameterName, $"{value} is not a TCP port (1-65535).");
         return value;
     }
 
@@ -202,7 +214,7 @@ public static partial class InputValidator
     {
         var v = Required(value, parameterName);
         if (!UnixUserRx().IsMatch(v))
-            throw new ValidationException(parameterName, $"Parameter '{parameterName}': {Show(v)} is not a valid user name.");
+            throw new ValidationException(parameterName, $"{Show(v)} is not a valid user name.");
         return v;
     }
 
@@ -211,7 +223,7 @@ public static partial class InputValidator
     {
         var v = Required(value, parameterName);
         if (!v.StartsWith('/') || v.Any(char.IsControl) || v.Length > 4096)
-            throw new ValidationException(parameterName, $"Parameter '{parameterName}': {Show(v)} must be an absolute path without control characters.");
+            throw new ValidationException(parameterName, $"{Show(v)} must be an absolute path without control characters.");
         return Path.GetFullPath(v);
     }
 
@@ -220,14 +232,14 @@ public static partial class InputValidator
     {
         if (value is null) return null;
         if (value.Length > 1024 || value.Any(c => char.IsControl(c) && c != '\t'))
-            throw new ValidationException(parameterName, $"Parameter '{parameterName}': a description is at most 1024 characters without control characters.");
+            throw new ValidationException(parameterName, $"a description is at most 1024 characters without control characters.");
         return value;
     }
 
     static string Required(string? value, string parameterName)
     {
         if (string.IsNullOrEmpty(value))
-            throw new ValidationException(parameterName, $"Parameter '{parameterName}' is required and cannot be empty.");
+            throw new ValidationException(parameterName, "a value is required; it cannot be empty.");
         return value;
     }
 

@@ -40,7 +40,7 @@ public static class Convergence
         problems.AddRange(drift.Select(d => $"status drift: {d.Kind} {d.Object}: {d.Detail}"));
         var rows = engine.ListLuns(new LunFilter { Backend = b.Name });
         foreach (var r in rows.Where(r => r.Status is LunStatus.Creating or LunStatus.Deleting || r.PendingOperation is not null))
-            problems.Add($"row {r.Name} is still {r.Status} (pending {r.PendingOperation ?? "-"})");
+            problems.Add($"row {r.Name} is still {r.Status} (pending {r.PendingOperation?.Text ?? "-"})");
         var live = rows.Where(r => r.Status is LunStatus.Ready or LunStatus.Active).ToList();
         foreach (var r in rows.Where(r => r.Status == LunStatus.Error && r.BackingPath is not null))
             problems.Add($"Error row {r.Name} still records {r.BackingPath}: {r.ErrorMessage}");

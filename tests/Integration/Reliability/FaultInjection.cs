@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using PureBoot.Core.Model;
+using PureBoot.Core.Lio;
 using PureBoot.Core.Transport;
+using PureBoot.Core.Transport.Shell;
 
 namespace PureBoot.Tests.Integration.Reliability;
 
@@ -136,12 +138,15 @@ public sealed class FaultyConnector : ITargetHostConnector
         public Backend Backend => backend;
         public int TargetcliStarts => inner.TargetcliStarts;
         public int Exchanges => inner.Exchanges;
+        public long BytesSent => inner.BytesSent;
         public Task<HostSnapshot> SnapshotAsync(SnapshotRequest r, CancellationToken ct = default) =>
             owner.Call(backend, r.IncludeSessions ? "snapshot+sessions" : "snapshot", () => inner.SnapshotAsync(r, ct));
         public Task<IReadOnlyList<StepResult>> RunStepsAsync(IReadOnlyList<HostStep> steps, CancellationToken ct = default) =>
             owner.Call(backend, $"{steps.Count} steps", () => inner.RunStepsAsync(steps, ct));
-        public Task<TargetcliRun> RunTargetcliAsync(IReadOnlyList<TargetcliLine> lines, CancellationToken ct = default) =>
-            owner.Call(backend, $"targetcli {lines.Count} lines", () => inner.RunTargetcliAsync(lines, ct));
+        public Task<LioApplyResult> ApplyAsync(IReadOnlyList<LioChange> changes, CancellationToken ct = default) =>
+            owner.Call(backend, $"apply {changes.Count} changes", () => inner.ApplyAsync(changes, ct));
+        public Task<string?> ProbeTargetcliAsync(CancellationToken ct = default) =>
+            owner.Call(backend, "targetcli probe", () => inner.ProbeTargetcliAsync(ct));
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

@@ -22,7 +22,7 @@ public class GoldenImageTests : IDisposable
         var created = await h.Engine.CreateLunsAsync(nodes.Select(n => new LunCreateRequest { Name = n.Name, Backend = "san1", SourceImage = "golden/deb12.img" }).ToList());
         Assert.All(created, o => Assert.True(o.Succeeded, o.Error));
         // One targetcli start for both; each clone is a cp --reflink=auto --sparse=always of the image.
-        Assert.Equal(1, h.Connector.TargetcliStarts);
+        Assert.Equal(1, h.Connector.Applies);
         Assert.Equal(new[] { "/var/lib/pureboot/luns/web01.img", "/var/lib/pureboot/luns/web02.img" },
             h.Connector.Steps.OfType<CopyImage>().Where(c => c.Source == "/var/lib/pureboot/luns/golden/deb12.img").Select(c => c.Destination));
         // No size given: the backstore takes the file's (no size= on the create line).

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using PureBoot.Core.Lio;
 using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
-using PureBoot.Core.Simulation;
+using PureBoot.Simulation;
 using PureBoot.Tests.Unit.Engine;
 using Xunit;
 
@@ -60,7 +60,7 @@ public class RestartExportTests : IDisposable
         LogIn(IB, T, 0, cb);
         var before = Normalized();
         var rowsBefore = h.Engine.ListLuns().ToDictionary(l => l.Name, l => (l.Status, l.TpgLunIndex, l.MappedLunIndex, l.StorageObjectName, l.BackingPath));
-        var starts = h.Connector.TargetcliStarts;
+        var starts = h.Connector.Applies;
         h.Connector.Lines.Clear(); h.Connector.Steps.Clear();
 
         var res = await h.Engine.RestartExportAsync("a", ExportScope.Node);
@@ -69,7 +69,7 @@ public class RestartExportTests : IDisposable
         Assert.All(res, o => Assert.Empty(o.Warnings));
 
         // ONE targetcli run: the delete line, then the create lines; the storage objects are not touched.
-        Assert.Equal(starts + 1, h.Connector.TargetcliStarts);
+        Assert.Equal(starts + 1, h.Connector.Applies);
         Assert.Empty(h.Connector.Steps);
         Assert.Equal(new[]
         {
@@ -186,13 +186,13 @@ public class RestartExportTests : IDisposable
         await SharedSetup();
         // Someone removed a's mapping by hand.
         h.Mutate(s => new TargetcliSimulator(s).Run(new[] { $"/iscsi/{T}/tpg1/acls/{IA} delete 1", "saveconfig" }));
-        var starts = h.Connector.TargetcliStarts;
+        var starts = h.Connector.Applies;
         var res = await h.Engine.RestartExportAsync("a", ExportScope.Node);
         Assert.All(res, o => Assert.False(o.Succeeded));
         Assert.Equal(FailureKind.TargetRejected, res.Single(o => o.Name == "a-data").Failure);
         Assert.Contains("run Sync-IscsiTarget", res.Single(o => o.Name == "a-data").Error);
         Assert.Contains("shares its ACL", res.Single(o => o.Name == "a").Error);
-        Assert.Equal(starts, h.Connector.TargetcliStarts);
+        Assert.Equal(starts, h.Connector.Applies);
         Assert.All(h.Engine.ListLuns(), l => Assert.Null(l.PendingOperation));
         Assert.Equal(2, h.Engine.ListAudit().Count(x => x.Operation == "restart-export" && x.Outcome == AuditOutcome.Failure));
     }
@@ -209,7 +209,7 @@ public class RestartExportTests : IDisposable
         Assert.Contains("data is untouched", o.Error);
         var row = h.Engine.GetLun("b");
         Assert.Equal(LunStatus.Error, row.Status);
-        Assert.Equal("restart", row.PendingOperation);
+        Assert.Equal(PendingOperation.Restart, row.PendingOperation);
         Assert.True(h.State.FileExists("/var/lib/pureboot/luns/b.img"));
         Assert.NotNull(Saved.FindStorageObject("fileio", "b"));
 

@@ -9,8 +9,13 @@ public class InputValidatorTests
     [InlineData("web01")] [InlineData("a")] [InlineData("node-1-a")] [InlineData("0")]
     public void AcceptsGoodNames(string n) => Assert.Equal(n, InputValidator.Name(n, "Name"));
 
+    /// <summary>One case rule for create and lookup: names are case-insensitive and kept in lower case.</summary>
     [Theory]
-    [InlineData("Web01")] [InlineData("-web")] [InlineData("web-")] [InlineData("web_01")] [InlineData("web 01")]
+    [InlineData("Web01", "web01")] [InlineData("NODE-1-A", "node-1-a")]
+    public void FoldsNamesToLowerCase(string given, string kept) => Assert.Equal(kept, InputValidator.Name(given, "Name"));
+
+    [Theory]
+    [InlineData("Web_01")] [InlineData("\u212Aelvin")] [InlineData("-web")] [InlineData("web-")] [InlineData("web_01")] [InlineData("web 01")]
     [InlineData("web;rm -rf /")] [InlineData("a\nb")] [InlineData("")] [InlineData("wеb01")] // Cyrillic е
     public void RejectsBadNamesNamingTheParameter(string n)
     {

@@ -1,5 +1,6 @@
 using PureBoot.Core.Model;
 using PureBoot.Core.Transport;
+using PureBoot.Core.Transport.Shell;
 using Xunit;
 
 namespace PureBoot.Tests.Unit.Core;

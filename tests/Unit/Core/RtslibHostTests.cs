@@ -1,66 +1,69 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using PureBoot.Core.Lio;
-using PureBoot.Core.Transport;
+using PureBoot.Core.Transport.Shell;
 using Xunit;
 
 namespace PureBoot.Tests.Unit.Core;
 
-/// <summary>The host side of the rtslib executor: the shipped python and real outputs of it from the lab VM.</summary>
+/// <summary>The python PureBoot ships for the rtslib path, and real outputs of it from the lab VM (Fixtures/rtslib-lab).</summary>
 public class RtslibHostTests
 {
     const string Nonce = "0123456789abcdef";
 
     [Theory]
-    [InlineData(HostPython.Apply, "def main():")]
-    [InlineData(HostPython.Snapshot, "def sessions(live):")]
-    [InlineData(HostPython.Common, "def dump(root):")]
-    public void EachProgramIsEmbedded(string file, string marker) => Assert.Contains(marker, HostPython.Text(file));
+    [InlineData("rtslib_apply.py", "def main():")]
+    [InlineData("lio_snapshot.py", "def sessions(live):")]
+    [InlineData(ShellScripts.PythonCommon, "def dump(root):")]
+    public void EachProgramIsEmbeddedAndWrittenByAQuotedHeredoc(string file, string marker)
+    {
+        var text = ShellScripts.PythonFile(Nonce, file);
+        Assert.StartsWith($"cat >\"$pb_t/{file}\" <<'PB_PY_{Nonce}'\n", text);
+        Assert.Contains(marker, text);
+        Assert.EndsWith($"\nPB_PY_{Nonce}\n", text);
+    }
 
     [Fact]
-    public void ThePreludeWritesTheProgramsIntoThePrivateTempDirAfterTakingTheLock()
+    public void BothProgramsImportTheCommonModuleFromTheirOwnDirectory()
     {
-        var p = ShellScripts.Prelude(Nonce, 300);
-        var lockAt = p.IndexOf("flock -w 300 9", StringComparison.Ordinal);
-        var readyAt = p.IndexOf($"@@PB-READY {Nonce}", StringComparison.Ordinal);
-        foreach (var f in new[] { HostPython.Common, HostPython.Snapshot, HostPython.Apply })
+        foreach (var f in new[] { "rtslib_apply.py", "lio_snapshot.py" })
         {
-            var at = p.IndexOf($"cat >\"$pb_t/{f}\" <<'PB_PY_{Nonce}'\n", StringComparison.Ordinal);
-            Assert.True(at > lockAt && at < readyAt, f);
-            Assert.Contains(HostPython.Text(f) + $"PB_PY_{Nonce}\n", p);
+            var text = ShellScripts.PythonFile(Nonce, f);
+            Assert.Contains("sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))", text);
+            Assert.Contains("import rtslib_common", text);
         }
     }
 
     [Fact]
-    public void SessionsFromConfigfsReadLikeTargetcliSessionsDetailCapturedAtTheSameMoment()
+    public void SessionsFromConfigfsAreTheOnesTargetcliSessionsDetailListedAtTheSameMoment()
     {
-        var snap = JsonNode.Parse(FixturePaths.RtslibLab("snapshot-two-sessions.json"))!;
-        var fromTargetcli = SessionsDetailParser.Parse(FixturePaths.RtslibLab("sessions-detail-two-sessions.txt"));
-        var fromJson = RtslibSessions.Parse(snap["sessions"]);
-        var rendered = SessionsDetailParser.Parse(RtslibSessions.ToTargetcliText(snap["sessions"]));
+        var snap = SnapshotJson.Parse(JsonNode.Parse(FixturePaths.RtslibLab("snapshot-two-sessions.json"))!.AsObject());
+        var detail = FixturePaths.RtslibLab("sessions-detail-two-sessions.txt");
+        // targetcli 2.1.53: "alias: \tsid: 1 type: Normal session-state: LOGGED_IN", "    name: IQN (NOT AUTHENTICATED)",
+        // "    mapped-lun: 0 backstore: fileio/x mode: rw", "    address: 10.0.2.2 (TCP)  cid: 0 connection-state: ..."
+        var fromTargetcli = Regex.Matches(detail, @"sid: (\d+) type: \S+ session-state: (\S+)\n\s+name: (\S+) \((NOT )?AUTHENTICATED\)\n\s+mapped-lun: (\d+) backstore: (\S+) mode: \S+\n\s+address: (\S+)", RegexOptions.IgnoreCase)
+            .Select(m => $"{m.Groups[1].Value} {m.Groups[2].Value} {m.Groups[3].Value} {m.Groups[4].Value.Length == 0} {m.Groups[5].Value} /backstores/{m.Groups[6].Value} {m.Groups[7].Value}").ToList();
+        var fromJson = snap.Sessions.Select(s => $"{s.Sid} {s.State} {s.InitiatorIqn} {s.Authenticated} {s.Luns.Single().MappedLun} {s.Luns.Single().StorageObject} {s.Addresses.Single()}").ToList();
         Assert.Equal(2, fromTargetcli.Count);
-        foreach (var list in new[] { fromJson, rendered })
-        {
-            Assert.Equal(fromTargetcli.Select(Key), list.Select(Key));
-        }
-        Assert.Equal(FixturePaths.RtslibLab("sessions-detail-two-sessions.txt").Replace("\r\n", "\n"), RtslibSessions.ToTargetcliText(snap["sessions"]));
-        // what targetcli does not say: the kernel demanded CHAP at login (one-way: "NOT AUTHENTICATED" there)
-        Assert.All(snap["sessions"]!.AsArray(), s => Assert.True(s!["chap_required"]!.GetValue<bool>()));
-        Assert.Equal("(no open sessions)\n", RtslibSessions.ToTargetcliText(JsonNode.Parse(FixturePaths.RtslibLab("snapshot-no-sessions.json"))!["sessions"]));
+        Assert.Equal(fromTargetcli, fromJson);
+        Assert.All(snap.Sessions, s => Assert.Equal("iqn.2026-01.local.pureboot:bench", s.TargetIqn));
+        Assert.True(snap.Sessions.Single(s => s.InitiatorIqn.EndsWith("node-0000")).Sees("/backstores/fileio/pb-bench-0000"));
+        // what targetcli does not say: the kernel demanded CHAP at login ("NOT AUTHENTICATED" there means no mutual CHAP)
+        var raw = JsonNode.Parse(FixturePaths.RtslibLab("snapshot-two-sessions.json"))!["sessions"]!.AsArray();
+        Assert.All(raw, s => Assert.True(s!["chap_required"]!.GetValue<bool>()));
+        Assert.Empty(SnapshotJson.Parse(JsonNode.Parse(FixturePaths.RtslibLab("snapshot-no-sessions.json"))!.AsObject()).Sessions);
     }
-
-    static string Key(IscsiSession s) =>
-        $"{s.Sid} {s.InitiatorIqn} {s.State} {s.Authenticated} {string.Join(",", s.MappedLuns)} {string.Join(",", s.Addresses)}";
 
     [Fact]
     public void TheSnapshotsLiveDumpParsesAsASavedConfig()
     {
-        var snap = JsonNode.Parse(FixturePaths.RtslibLab("snapshot-two-sessions.json"))!;
-        var live = SaveConfigParser.Parse(snap["live"]!.ToJsonString());
-        var tpg = live.FindTarget("iqn.2026-01.local.pureboot:bench")!.Tpg1!;
-        Assert.Equal(4, live.StorageObjects.Count);
+        var snap = SnapshotJson.Parse(JsonNode.Parse(FixturePaths.RtslibLab("snapshot-two-sessions.json"))!.AsObject());
+        var tpg = snap.Live.FindTarget("iqn.2026-01.local.pureboot:bench")!.Tpg1!;
+        Assert.Equal(4, snap.Live.StorageObjects.Count);
         Assert.Equal(4, tpg.Luns.Count);
-        Assert.Equal("/etc/rtslib-fb-target/saveconfig.json", snap["save_file"]!.GetValue<string>());
-        Assert.Equal("2.1.53", snap["targetcli_version"]!.GetValue<string>());
+        Assert.Equal("/etc/rtslib-fb-target/saveconfig.json", snap.SaveConfigPath);
+        Assert.Equal("2.1.53", snap.TargetcliVersion);
+        Assert.Contains(snap.Storage, e => e.Name == "pb-bench-0003.img" && e.SizeBytes == 16L << 20);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using PureBoot.Core.Model;
 using PureBoot.Core.Transport;
+using PureBoot.Core.Transport.Shell;
 using Xunit;
 
 namespace PureBoot.Tests.Unit.Core;
@@ -17,7 +18,7 @@ public class ShellScriptsTests
         Assert.Equal($"HOME=\"$pb_t\" PYTHONUNBUFFERED=1 targetcli >\"$pb_t/tc.out\" 2>&1 <<'PB_TC_{Nonce}'", text[1]);
         Assert.Equal(lines, text[2..6]);
         Assert.Equal($"PB_TC_{Nonce}", text[6]);
-        Assert.Equal($"echo \"@@PB-TC-RC {Nonce} $?\"", text[7]);
+        Assert.Equal($"echo \"@@PB-RC {Nonce} $?\"", text[7]);
         Assert.Equal("sync", text[8]);                      // durable before the batch is reported done
         Assert.Contains("cat '/etc/rtslib-fb-target/saveconfig.json'", text[10]);
         Assert.Equal("} </dev/null", text[11]);
@@ -44,7 +45,7 @@ public class ShellScriptsTests
             new RemoveLogicalVolume("c", "pureboot", "web02"),
             new CopyImageToDevice("c", "/img/gold.img", "/dev/pureboot/web02"),
         };
-        var text = ShellScripts.Steps(Nonce, steps).Split('\n');
+        var text = ShellScripts.Steps(steps).Split('\n');
         Assert.Equal(new[]
         {
             "{",
@@ -73,12 +74,35 @@ public class ShellScriptsTests
     }
 
     [Fact]
-    public void SnapshotPassesOnlyTheValidatedStoragePathAsAnArgument()
+    public void SnapshotPassesOnlyTheValidatedStoragePathAsAnArgument_AndStartsNoTargetcli()
     {
         var b = new Backend { Name = "san1", Storage = StorageKind.Block, StoragePath = "pureboot" };
         var text = ShellScripts.Snapshot(Nonce, b, new SnapshotRequest(IncludeSessions: true));
-        Assert.Contains("python3 \"$pb_t/rtslib_snapshot.py\" 'block' 'pureboot' 1 2>\"$pb_t/py.err\"", text);
-        Assert.DoesNotContain("targetcli sessions", text);   // sessions come from configfs in the same python run
+        Assert.Contains("python3 \"$pb_t/lio_snapshot.py\" 'block' 'pureboot' 1 2>\"$pb_t/py.err\"", text);
+        Assert.DoesNotContain("targetcli", text);
         Assert.EndsWith("} </dev/null\n", text);
+    }
+
+    [Fact]
+    public void ThePythonProgramsAreWrittenIntoThePrivateTempDirInAQuotedHeredoc()
+    {
+        var text = ShellScripts.PythonFile(Nonce, "lio_snapshot.py");
+        Assert.StartsWith($"cat >\"$pb_t/lio_snapshot.py\" <<'PB_PY_{Nonce}'\n", text);
+        Assert.Contains("RTSRoot()", text);
+        Assert.Contains("default_save_file", text);
+        Assert.Contains("/acls/%s/info", text);   // sessions: each node ACL's configfs info file, as NodeACL.session reads it
+        Assert.EndsWith($"\nPB_PY_{Nonce}\n", text);
+    }
+
+    [Fact]
+    public void RtslibBlockSendsThePlanAsDataOnStdin()
+    {
+        var json = "{\"save_file\":\"/etc/x.json\",\"changes\":[]}";
+        var text = ShellScripts.Rtslib(Nonce, json, "/etc/x.json").Split('\n');
+        Assert.Equal($"python3 \"$pb_t/rtslib_apply.py\" >\"$pb_t/ra.out\" 2>\"$pb_t/ra.err\" <<'PB_JSON_{Nonce}'", text[1]);
+        Assert.Equal(json, text[2]);
+        Assert.Equal($"PB_JSON_{Nonce}", text[3]);
+        Assert.Throws<ArgumentException>(() => ShellScripts.Rtslib(Nonce, "{}\nrm -rf /", "/x"));
+        Assert.Throws<ArgumentException>(() => ShellScripts.Rtslib(Nonce, $"PB_JSON_{Nonce}", "/x"));
     }
 }

@@ -3,8 +3,11 @@ using PureBoot.Core.Inventory;
 using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
 using PureBoot.Core.Secrets;
-using PureBoot.Core.Simulation;
+using PureBoot.Simulation;
+using PureBoot.Core.Lio;
 using PureBoot.Core.Transport;
+using PureBoot.Core.Transport.Shell;
+using PureBoot.Core.Transport.Targetcli;
 
 namespace PureBoot.Tests.Unit.Engine;
 
@@ -14,11 +17,14 @@ public sealed class RecordingConnector : ITargetHostConnector
     readonly ITargetHostConnector _inner;
     public RecordingConnector(ITargetHostConnector inner) => _inner = inner;
     public int Opens;
-    public int TargetcliStarts;
+    /// <summary>LIO plans applied (one per batch per backend, plus a follow-up when failed items are cleaned up).</summary>
+    public int Applies;
+    /// <summary>Every change applied, and the same as targetcli lines (how tests read a plan, whatever the executor).</summary>
+    public List<LioChange> Changes { get; } = new();
     public List<string> Lines { get; } = new();
     public List<HostStep> Steps { get; } = new();
-    /// <summary>Set to make the next RunTargetcliAsync fail as if the connection dropped.</summary>
-    public bool DropOnTargetcli;
+    /// <summary>Set to make the next ApplyAsync fail as if the connection dropped.</summary>
+    public bool DropOnApply;
     /// <summary>Crash injection: the Nth host call (snapshot, steps or targetcli, counted from 1) fails, before or after it ran.</summary>
     public int? FailAtCall;
     public bool FailAfterCall;
@@ -48,18 +54,20 @@ public sealed class RecordingConnector : ITargetHostConnector
         public Backend Backend => inner.Backend;
         public int TargetcliStarts => inner.TargetcliStarts;
         public int Exchanges => inner.Exchanges;
+        public long BytesSent => inner.BytesSent;
         public Task<HostSnapshot> SnapshotAsync(SnapshotRequest r, CancellationToken ct = default) => owner.Call(Backend, () => inner.SnapshotAsync(r, ct));
         public Task<IReadOnlyList<StepResult>> RunStepsAsync(IReadOnlyList<HostStep> steps, CancellationToken ct = default)
         {
             lock (owner) owner.Steps.AddRange(steps);
             return owner.Call(Backend, () => inner.RunStepsAsync(steps, ct));
         }
-        public Task<TargetcliRun> RunTargetcliAsync(IReadOnlyList<TargetcliLine> lines, CancellationToken ct = default)
+        public Task<LioApplyResult> ApplyAsync(IReadOnlyList<LioChange> changes, CancellationToken ct = default)
         {
-            if (owner.DropOnTargetcli) throw new TargetHostException(Backend.Endpoint, TargetHostFailure.Unreachable, $"Cannot reach backend '{Backend.Name}': connection reset");
-            lock (owner) { owner.Lines.AddRange(lines.Select(l => l.Text)); owner.TargetcliStarts++; }
-            return owner.Call(Backend, () => inner.RunTargetcliAsync(lines, ct));
+            if (owner.DropOnApply) throw new TargetHostException(Backend.Endpoint, TargetHostFailure.Unreachable, $"Cannot reach backend '{Backend.Name}': connection reset");
+            lock (owner) { owner.Changes.AddRange(changes); owner.Lines.AddRange(TargetcliSyntax.Render(changes).Select(r => r.Line)); owner.Applies++; }
+            return owner.Call(Backend, () => inner.ApplyAsync(changes, ct));
         }
+        public Task<string?> ProbeTargetcliAsync(CancellationToken ct = default) => owner.Call(Backend, () => inner.ProbeTargetcliAsync(ct));
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

@@ -1,7 +1,7 @@
 using PureBoot.Core.Lio;
 using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
-using PureBoot.Core.Simulation;
+using PureBoot.Simulation;
 using Xunit;
 
 namespace PureBoot.Tests.Unit.Engine;
@@ -36,7 +36,7 @@ public class LunLifecycleTests : IDisposable
         Assert.Empty(tpg.NodeAcls);
         Assert.Equal(64L << 20, Saved.FindStorageObject("fileio", "web01")!.Size);
         Assert.True(h.State.FileExists("/var/lib/pureboot/luns/web01.img"));
-        Assert.Equal(1, h.Connector.TargetcliStarts);
+        Assert.Equal(1, h.Connector.Applies);
         // Every change is audited.
         Assert.Contains(h.Engine.ListAudit(), a => a.Operation == "create-lun" && a.ObjectName == "web01" && a.Outcome == AuditOutcome.Success);
     }
@@ -91,7 +91,7 @@ public class LunLifecycleTests : IDisposable
         Assert.Null(row.TpgLunIndex);
         Assert.All(names.Where(n => n != "lun05"), n => Assert.Equal(LunStatus.Ready, h.Engine.GetLun(n).Status));
         // One batch, one follow-up: two targetcli starts, one session.
-        Assert.Equal(2, h.Connector.TargetcliStarts);
+        Assert.Equal(2, h.Connector.Applies);
         Assert.Equal(1, h.Connector.Opens);
         // Nothing orphaned: not in the saved config, not on disk, and status finds no drift but the Error row's absence.
         Assert.Null(Saved.FindStorageObject("fileio", "lun05"));
@@ -114,7 +114,7 @@ public class LunLifecycleTests : IDisposable
         Assert.False(outcomes[1].Succeeded);
         Assert.Contains("missing.img", outcomes[1].Error);
         Assert.DoesNotContain(h.Connector.Lines, l => l.Contains("clone"));
-        Assert.Equal(1, h.Connector.TargetcliStarts);
+        Assert.Equal(1, h.Connector.Applies);
     }
 
     [Fact]
@@ -184,7 +184,7 @@ public class LunLifecycleTests : IDisposable
         var m = h.Engine.AddNode("m", "52:54:00:00:00:0c");
         var res = await h.Engine.AssignLunsAsync(new[] { new LunAssignRequest("a", "a"), new LunAssignRequest("b", "b"), new LunAssignRequest("m", "m") });
         Assert.All(res, r => Assert.True(r.Succeeded, r.Error));
-        Assert.Equal(1, h.Connector.TargetcliStarts - 2);   // one start for the three assignments
+        Assert.Equal(1, h.Connector.Applies - 2);   // one start for the three assignments
 
         var ca = h.Engine.GetChapCredential("a");
         var cb = h.Engine.GetChapCredential("b");
@@ -246,7 +246,7 @@ public class LunLifecycleTests : IDisposable
         h.Mutate(s => s.Faults.Add(new SimulatedFault { Pattern = "create mapped_lun=0 tpg_lun_or_backstore=3 ", Message = "injected mapping failure" }));
         var r = await h.Engine.CreateLunsAsync(Enumerable.Range(0, 5).Select(i => EngineHarness.Req($"n{i}") with { Node = $"n{i}" }).ToList());
         Assert.Equal(4, r.Count(o => o.Succeeded));
-        Assert.Equal(2, h.Connector.TargetcliStarts);   // the batch and the follow-up for the failed item
+        Assert.Equal(2, h.Connector.Applies);   // the batch and the follow-up for the failed item
         Assert.All(r.Where(o => o.Succeeded), o => Assert.Equal(LunStatus.Active, h.Engine.GetLun(o.Name).Status));
         var bad = h.Engine.GetLun("n3");
         Assert.Equal(LunStatus.Error, bad.Status);
@@ -268,11 +268,11 @@ public class LunLifecycleTests : IDisposable
         h.Engine.AddNode("b", "52:54:00:00:00:0b");
         await h.Create("a");
         await h.Engine.AssignLunsAsync(new[] { new LunAssignRequest("a", "a") });
-        var starts = h.Connector.TargetcliStarts;
+        var starts = h.Connector.Applies;
         var o = (await h.Engine.AssignLunsAsync(new[] { new LunAssignRequest("a", "b") }))[0];
         Assert.Equal(FailureKind.Conflict, o.Failure);
         Assert.Contains("assigned to node 'a'", o.Error);
-        Assert.Equal(starts, h.Connector.TargetcliStarts);
+        Assert.Equal(starts, h.Connector.Applies);
         // Same node again: nothing to do, succeeds.
         Assert.True((await h.Engine.AssignLunsAsync(new[] { new LunAssignRequest("a", "a") }))[0].Succeeded);
     }
@@ -293,9 +293,7 @@ public class LunLifecycleTests : IDisposable
         Assert.Empty(h.Engine.ListLuns());
         Assert.False(h.State.FileExists("/var/lib/pureboot/luns/a.img"));
         Assert.True(h.State.FileExists("/var/lib/pureboot/luns/keep.img"));
-        var tpg = Saved.FindTarget(b.SharedTargetIqn)!.Tpg1!;
-        Assert.Empty(tpg.Luns);
-        Assert.Empty(tpg.NodeAcls);
+        Assert.Null(Saved.FindTarget(b.SharedTargetIqn));   // the Shared target went with its last LUN
         Assert.Empty(Saved.StorageObjects);
     }
 
@@ -415,12 +413,12 @@ public class LunLifecycleTests : IDisposable
         var created = await h.Create(names);
         Assert.All(created, o => Assert.True(o.Succeeded, o.Error));
         Assert.Equal(1, h.Connector.Opens);
-        Assert.Equal(1, h.Connector.TargetcliStarts);
+        Assert.Equal(1, h.Connector.Applies);
         foreach (var n in names) h.Engine.AddNode(n, $"52:54:00:00:{int.Parse(n[1..]) / 256:x2}:{int.Parse(n[1..]) % 256:x2}");
         var assigned = await h.Engine.AssignLunsAsync(names.Select(n => new LunAssignRequest(n, n)).ToList());
         Assert.All(assigned, o => Assert.True(o.Succeeded, o.Error));
         Assert.Equal(2, h.Connector.Opens);
-        Assert.Equal(2, h.Connector.TargetcliStarts);
+        Assert.Equal(2, h.Connector.Applies);
         Assert.Equal(100, created.Select(o => o.Lun!.TpgLunIndex).Distinct().Count());
         Assert.Equal(1, h.Connector.Opens - 1);
     }
@@ -429,15 +427,15 @@ public class LunLifecycleTests : IDisposable
     public async Task ADroppedConnectionLeavesRowsThatTellTheTruth()
     {
         h.AddBackend();
-        h.Connector.DropOnTargetcli = true;
+        h.Connector.DropOnApply = true;
         var o = (await h.Create("web01"))[0];
         Assert.Equal(FailureKind.HostUnavailable, o.Failure);
         Assert.Contains("san1", o.Error);
         var row = h.Engine.GetLun("web01");
         Assert.Equal(LunStatus.Creating, row.Status);
-        Assert.Equal("create", row.PendingOperation);
+        Assert.Equal(PendingOperation.Create, row.PendingOperation);
         Assert.Contains("run Sync-IscsiTarget", row.ErrorMessage);
-        h.Connector.DropOnTargetcli = false;
+        h.Connector.DropOnApply = false;
         var status = await h.Engine.GetTargetStatusAsync("san1");
         Assert.Contains(status.Drift, d => d.Kind == DriftKind.InFlight && d.Lun == "web01");
     }
@@ -466,7 +464,7 @@ public class LunLifecycleTests : IDisposable
         Assert.Contains(st.Drift, d => d.Kind == DriftKind.Leak && d.Lun == "b" && d.Object == "iqn.2026-01.local.evil:x");
         Assert.Contains(st.Drift, d => d.Kind == DriftKind.Orphan && d.Object == "/backstores/fileio/stray");
         Assert.False(st.Luns.Single(l => l.Name == "a").InSync);
-        Assert.Equal(1, st.TargetcliStarts);   // sessions detail
+        Assert.Equal(0, st.TargetcliStarts);   // sessions come from configfs in the same exchange
         Assert.Equal(1, st.Exchanges);
     }
 

@@ -1,7 +1,7 @@
 using PureBoot.Core.Lio;
 using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
-using PureBoot.Core.Simulation;
+using PureBoot.Simulation;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -21,12 +21,32 @@ public class SyncAndImportTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task TheSharedTargetGoesWithItsLastLun_AndAnEmptyOneLeftByHandIsAnOrphanSyncRemoves()
+    {
+        var b = h.AddBackend();
+        await h.Create("web01", "web02");
+        Assert.All(await h.Engine.RemoveLunsAsync(new[] { new LunRemoveRequest("web01") }), o => Assert.True(o.Succeeded, o.Error));
+        Assert.NotNull(Saved.FindTarget(b.SharedTargetIqn));   // web02 still lives there
+        Assert.All(await h.Engine.RemoveLunsAsync(new[] { new LunRemoveRequest("web02") }), o => Assert.True(o.Succeeded, o.Error));
+        Assert.Null(Saved.FindTarget(b.SharedTargetIqn));      // gone with its last LUN: decommissioning leaves nothing
+        h.Mutate(s => new TargetcliSimulator(s).Run(new[] { $"/iscsi create {b.SharedTargetIqn}", "saveconfig" }));
+        var st = await h.Engine.GetTargetStatusAsync("san1");
+        Assert.Contains(st.Drift, d => d.Kind == DriftKind.Orphan && d.Object == b.SharedTargetIqn);
+        var plan = await Sync();
+        Assert.Contains(plan.Actions, a => a.Kind == SyncActionKind.KeepOrphan && a.Object == b.SharedTargetIqn);
+        var r = await Sync(removeOrphans: true);
+        Assert.Contains(r.Actions, a => a.Kind == SyncActionKind.RemoveOrphan && a.Object == b.SharedTargetIqn);
+        Assert.Empty(Saved.Targets);
+        Assert.Empty(r.RemainingDrift);
+    }
+
+    [Fact]
     public async Task ACreateCutOffBeforeTargetcliIsRolledBack()
     {
         h.AddBackend();
-        h.Connector.DropOnTargetcli = true;
+        h.Connector.DropOnApply = true;
         await h.Create("web01");
-        h.Connector.DropOnTargetcli = false;
+        h.Connector.DropOnApply = false;
         Assert.Equal(LunStatus.Creating, h.Engine.GetLun("web01").Status);
         var r = await Sync();
         Assert.Contains(r.Actions, a => a.Kind == SyncActionKind.RollBack && a.Lun == "web01");
@@ -86,7 +106,7 @@ public class SyncAndImportTests(ITestOutputHelper output) : IDisposable
         }));
         var plan = await Sync(plan: true);
         Assert.NotEmpty(plan.Actions);
-        Assert.Equal(0, h.Connector.TargetcliStarts - 2);     // -WhatIf sent nothing
+        Assert.Equal(0, h.Connector.Applies - 2);     // -WhatIf sent nothing
         var r = await Sync();
         Assert.Contains(r.Actions, a => a.Kind == SyncActionKind.Repair && a.Lun == "a");
         Assert.Contains(r.Actions, a => a.Kind == SyncActionKind.RemoveLeak && a.Lun == "b");

@@ -185,7 +185,7 @@ public sealed class InventoryStoreTests : IDisposable
             NodeId = n.Id, InitiatorIqn = n.InitiatorIqn, MappedLunIndex = 0,
             ChapEnabled = true, ChapUser = "web01", MutualChapEnabled = true, MutualChapUser = "target",
             ChapSecretSealed = [1, 2, 3], MutualChapSecretSealed = [4, 5, 6],
-            SourceImage = "/images/debian.img", Description = "boot disk", PendingOperation = "assign",
+            SourceImage = "/images/debian.img", Description = "boot disk", PendingOperation = PendingOperation.Assign,
         };
         store.AddLuns([lun]);
         Assert.True(lun.Id > 0);
@@ -216,7 +216,7 @@ public sealed class InventoryStoreTests : IDisposable
         Assert.Equal(new byte[] { 4, 5, 6 }, got.MutualChapSecretSealed);
         Assert.Equal("/images/debian.img", got.SourceImage);
         Assert.Equal("boot disk", got.Description);
-        Assert.Equal("assign", got.PendingOperation);
+        Assert.Equal(PendingOperation.Assign, got.PendingOperation);
         Assert.Equal(lun.Created, got.Created);
 
         // Update every column, including clearing the node and the sealed secrets.

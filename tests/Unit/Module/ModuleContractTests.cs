@@ -40,11 +40,11 @@ public class ModuleContractTests
     static readonly string[] ExpectedCmdlets =
     {
         "New-IscsiBackend", "Get-IscsiBackend", "Set-IscsiBackend", "Remove-IscsiBackend", "Test-IscsiBackend",
-        "New-IscsiNode", "Get-IscsiNode", "Remove-IscsiNode",
+        "New-IscsiNode", "Get-IscsiNode", "Set-IscsiNode", "Remove-IscsiNode",
         "New-IscsiLun", "Get-IscsiLun", "Set-IscsiLun", "Resize-IscsiLun", "Remove-IscsiLun",
         "Set-IscsiLunAssignment", "Remove-IscsiLunAssignment",
         "Get-IscsiTargetStatus", "Get-IscsiLunChapCredential", "Get-PureBootAuditLog",
-        "Sync-IscsiTarget", "Import-IscsiTargetConfig", "Restart-IscsiTarget", "Get-IscsiBootScript",
+        "Sync-IscsiTarget", "Import-IscsiTargetConfig", "Restart-IscsiTarget", "Get-IscsiBootScript", "Save-IscsiBootScript",
     };
 
     static readonly HashSet<string> ReadOnlyVerbs = new(StringComparer.Ordinal) { "Get", "Test" };
@@ -116,8 +116,9 @@ public class ModuleContractTests
         Assert.False(string.IsNullOrWhiteSpace(ManifestValue("Author")));
         Assert.True(ManifestValue("Description").Length > 40);
         Assert.NotEmpty(ManifestList("Tags"));
-        Assert.StartsWith("https://", ManifestValue("ProjectUri"));
-        Assert.StartsWith("https://", ManifestValue("LicenseUri"));
+        // No placeholder ProjectUri until the project has a public home; the license is LICENSE's, MIT.
+        Assert.DoesNotMatch(@"(?m)^\s*ProjectUri\s*=", Manifest);
+        Assert.Equal("https://opensource.org/license/mit", ManifestValue("LicenseUri"));
         Assert.Matches(@"ReleaseNotes\s*=\s*@'", Manifest);
         // The module version follows the build's (Directory.Build.props).
         var props = File.ReadAllText(Path.Combine(ModuleMetadata.RepoRoot, "Directory.Build.props"));
@@ -153,6 +154,7 @@ public class ModuleContractTests
         { "Get-IscsiBootScript", "Set-IscsiLunAssignment", "PureBoot.Core.Model.Lun" },
         { "Restart-IscsiTarget", "Get-IscsiLun", "PureBoot.Core.Model.Lun" },
         { "Restart-IscsiTarget", "Get-IscsiTargetStatus", "PureBoot.Core.Operations.LunTargetStatus" },
+        { "Set-IscsiNode", "Get-IscsiNode", "PureBoot.Core.Model.Node" },
     };
 
     [Theory]
@@ -231,6 +233,30 @@ public class ModuleContractTests
         Assert.True(pathSet.Mandatory);
         Assert.Contains(c.OutputTypes, o => o.Type == M.CoreType("PureBoot.Core.Operations.BootScriptInfo") && o.Set == pathSet.Set);
         Assert.Equal(pathSet.Set, c.Parameter("Force").Sets.Single().Set);
+    }
+
+    [Fact]
+    public void SaveBootScriptTakesTheNodeAndAPathPerPipedObject()
+    {
+        var c = M.Cmdlet("Save-IscsiBootScript");
+        var node = c.Parameter("Node");
+        Assert.True(node.ByPropertyName);
+        Assert.Equal(new[] { "NodeName", "Name" }, node.Aliases);
+        // -Path takes pipeline input so that a script block (-Path { "/srv/tftp/$($_.Name).ipxe" }) is evaluated per object.
+        Assert.True(c.Parameter("Path").ByPropertyName);
+        Assert.Equal("SwitchParameter", c.Parameter("PassThru").Type.Name);
+        Assert.Contains(c.OutputTypes, o => o.Type == M.CoreType("PureBoot.Core.Operations.BootScriptInfo"));
+    }
+
+    [Fact]
+    public void GetIscsiLunTakesPipedNodesAndBackendsByType()
+    {
+        var c = M.Cmdlet("Get-IscsiLun");
+        var byType = c.Parameters.Where(p => p.ByValue).ToDictionary(p => p.Type.FullName!, p => p.Sets.Single());
+        Assert.Equal(new[] { "PureBoot.Core.Model.Backend", "PureBoot.Core.Model.Node" }, byType.Keys.OrderBy(k => k));
+        Assert.All(byType.Values, s => Assert.True(s.Mandatory));
+        Assert.NotEqual(byType["PureBoot.Core.Model.Backend"].Set, byType["PureBoot.Core.Model.Node"].Set);
+        Assert.DoesNotContain(c.Parameters, p => p.ByPropertyName);
     }
 
     [Fact]
@@ -344,11 +370,38 @@ public class ModuleContractTests
         Assert.Equal(250, batch.GetField("BatchSize")!.GetRawConstantValue());
     }
 
+    /// <summary>The output rule (docs/POWERSHELL.md): verbs that make or read write their objects; verbs that change or
+    /// remove write nothing unless -PassThru.</summary>
+    static readonly HashSet<string> PassThruVerbs = new(StringComparer.Ordinal) { "Set", "Remove", "Resize", "Restart", "Save" };
+
     [Fact]
-    public void SilentChangeCmdletsOfferPassThru()
+    public void OneOutputRuleChangeVerbsOfferPassThruAndTheOthersAlwaysWrite()
     {
-        foreach (var name in new[] { "Set-IscsiBackend", "Remove-IscsiBackend", "Remove-IscsiNode", "Set-IscsiLun", "Resize-IscsiLun", "Remove-IscsiLun" })
-            Assert.Equal("SwitchParameter", M.Cmdlet(name).Parameter("PassThru").Type.Name);
+        foreach (var c in M.Cmdlets)
+        {
+            var has = c.Parameters.Any(p => p.Name == "PassThru");
+            if (PassThruVerbs.Contains(c.Verb)) Assert.True(has && c.Parameter("PassThru").Type.Name == "SwitchParameter", $"{c.Name} changes something and has no -PassThru");
+            else Assert.False(has, $"{c.Name} always writes its result; -PassThru would be a second rule");
+        }
+    }
+
+    [Fact]
+    public void NewCmdletsTakeIfNotExistsAndBatchesASummaryVariable()
+    {
+        foreach (var name in new[] { "New-IscsiBackend", "New-IscsiNode", "New-IscsiLun" })
+            Assert.Equal("SwitchParameter", M.Cmdlet(name).Parameter("IfNotExists").Type.Name);
+        foreach (var name in new[] { "New-IscsiBackend", "New-IscsiNode", "New-IscsiLun", "Set-IscsiLunAssignment", "Remove-IscsiLun", "Remove-IscsiLunAssignment" })
+            Assert.Equal(typeof(string).FullName, M.Cmdlet(name).Parameter("SummaryVariable").Type.FullName);
+    }
+
+    [Fact]
+    public void CmdletsThatActOnNamesTakeManyNames()
+    {
+        foreach (var c in M.Cmdlets.Where(c => c.Parameters.Any(p => p.Name == "Name") && c.Name is not ("New-IscsiBackend" or "New-IscsiNode")))
+            Assert.True(c.Parameter("Name").Type.FullName == typeof(string[]).FullName, $"{c.Name} -Name is {c.Parameter("Name").Type.Name}");
+        foreach (var (name, p) in new[] { ("Restart-IscsiTarget", "Lun"), ("Restart-IscsiTarget", "Node"), ("Get-IscsiBootScript", "Node"), ("Sync-IscsiTarget", "Backend"),
+                     ("Import-IscsiTargetConfig", "Backend"), ("Get-IscsiTargetStatus", "Backend"), ("Get-IscsiLun", "Backend"), ("Get-IscsiLun", "Node") })
+            Assert.Equal(typeof(string[]).FullName, M.Cmdlet(name).Parameter(p).Type.FullName);
     }
 
     // ------------------------------------------------------------------ parameters
@@ -438,7 +491,9 @@ public class ModuleContractTests
             ["Remove-IscsiLunAssignment/Name"] = "LunNameCompleter", ["Get-IscsiLunChapCredential/Name"] = "LunNameCompleter",
             ["Sync-IscsiTarget/Backend"] = "BackendNameCompleter", ["Import-IscsiTargetConfig/Backend"] = "BackendNameCompleter",
             ["Get-IscsiBootScript/Node"] = "NodeNameCompleter", ["Restart-IscsiTarget/Node"] = "NodeNameCompleter",
-            ["Restart-IscsiTarget/Lun"] = "LunNameCompleter",
+            ["Restart-IscsiTarget/Lun"] = "LunNameCompleter", ["Set-IscsiNode/Name"] = "NodeNameCompleter",
+            ["Save-IscsiBootScript/Node"] = "NodeNameCompleter", ["Get-IscsiLun/Backend"] = "BackendNameCompleter",
+            ["Get-PureBootAuditLog/ObjectName"] = "AuditObjectNameCompleter", ["Get-PureBootAuditLog/Operation"] = "AuditOperationCompleter",
         };
         var completerInterface = M.SmaType("System.Management.Automation.IArgumentCompleter");
         foreach (var (key, completer) in expected)
@@ -465,7 +520,7 @@ public class ModuleContractTests
         var ids = M.Module.GetType("PureBoot.PowerShell.PureBootErrorIds", throwOnError: true)!
             .GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral).ToDictionary(f => f.Name, f => (string)f.GetRawConstantValue()!);
         foreach (var (name, id) in ids) Assert.Equal("PureBoot." + name, id);
-        foreach (var required in new[] { "InvalidArgument", "NotFound", "Conflict", "HostUnavailable", "SecretUnavailable", "NodeRequired", "LunCreateFailed", "SyncFailed", "RestartFailed" })
+        foreach (var required in new[] { "InvalidArgument", "NotFound", "Conflict", "HostUnavailable", "SecretUnavailable", "NodeRequired", "LunCreateFailed", "SyncFailed", "RestartFailed", "NodeUpdateFailed" })
             Assert.Contains(required, ids.Keys);
     }
 
@@ -494,8 +549,8 @@ public class ModuleContractTests
             Assert.Empty(view.Descendants("ScriptBlock"));   // property names only, so this test can check them
             foreach (var typeName in typeNames)
             {
-                var type = M.Core.GetType(typeName);
-                Assert.True(type is not null, $"format view names {typeName}, which is not a PureBoot.Core type");
+                var type = M.Core.GetType(typeName) ?? M.Module.GetType(typeName);
+                Assert.True(type is not null, $"format view names {typeName}, which is not a PureBoot type");
                 var props = ModuleMetadata.PropertyNames(type!);
                 foreach (var p in view.Descendants("PropertyName").Select(e => e.Value.Trim()))
                     Assert.True(props.Contains(p), $"format view for {typeName} shows {p}, which {type!.Name} does not have");
@@ -508,19 +563,37 @@ public class ModuleContractTests
 
     [Theory]
     [InlineData("PureBoot.Core.Model.Lun", "Name,Backend,SizeGB,Status,Node,Chap")]
-    [InlineData("PureBoot.Core.Operations.LunTargetStatus", "Name,Backend,Status,Node,Session,Drift")]
-    [InlineData("PureBoot.Core.Model.Backend", "Name,Transport,Endpoint,Storage,StoragePath,Mode,PortalAddress,PortalPort")]
-    [InlineData("PureBoot.Core.Model.Node", "Name,MacAddress,InitiatorIqn,Hostname")]
-    [InlineData("PureBoot.Core.Model.AuditEntry", "Time,User,Operation,ObjectType,ObjectName,Outcome,Message")]
-    [InlineData("PureBoot.Core.Operations.BackendTestReport", "Backend,Endpoint,Passed,Reachable,Configfs,DBus,Storage,TargetcliVersion,Error")]
-    [InlineData("PureBoot.Core.Operations.DriftItem", "Kind,Lun,Object,Detail")]
-    [InlineData("PureBoot.Core.Operations.SyncAction", "Kind,Object,Lun,Description")]
-    [InlineData("PureBoot.Core.Operations.BootScriptInfo", "Node,Lun,Chap,RootPath,Path")]
+    [InlineData("PureBoot.Core.Operations.LunTargetStatus", "Name,Status,Node,InSync,Drift")]
+    [InlineData("PureBoot.Core.Model.Backend", "Name,Transport,Endpoint,Storage,Mode,StoragePath")]
+    [InlineData("PureBoot.Core.Model.Node", "Name,MacAddress,InitiatorIqn")]
+    [InlineData("PureBoot.Core.Model.AuditEntry", "Time,Operation,ObjectType,ObjectName,Outcome")]
+    [InlineData("PureBoot.Core.Operations.BackendTestReport", "Backend,Passed,Reachable,Configfs,DBus,Storage,Error")]
+    [InlineData("PureBoot.Core.Operations.DriftItem", "Kind,Lun,Detail,Object")]
+    [InlineData("PureBoot.Core.Operations.SyncAction", "Kind,Lun,Description,Object")]
+    [InlineData("PureBoot.Core.Operations.BootScriptInfo", "Node,Lun,Chap,RootPath")]
+    [InlineData("PureBoot.PowerShell.BatchSummary", "Command,Total,Ok,Failed,Unchanged,Planned,WhatIf")]
+    [InlineData("PureBoot.PowerShell.BatchItemResult", "Name,State,ErrorId,Message")]
     public void TableViewsShowTheDesignedColumns(string type, string columns)
     {
         var view = FormatFile.Descendants("View").Single(v => v.Element("ViewSelectedBy")!.Elements("TypeName").Any(t => t.Value.Trim() == type));
         var labels = view.Descendants("TableColumnHeader").Select(h => h.Element("Label")!.Value.Trim()).ToList();
         Assert.Equal(columns.Split(','), labels);
+    }
+
+    [Fact]
+    public void EveryTableFitsEightyColumnsWithItsLongColumnLast()
+    {
+        foreach (var view in FormatFile.Descendants("View").Where(v => v.Element("TableControl") is not null))
+        {
+            var name = view.Element("Name")!.Value;
+            var widths = view.Descendants("TableColumnHeader").Select(h => h.Element("Width") is { } w ? int.Parse(w.Value) : (int?)null).ToList();
+            // At most one column has no width (it takes the rest of the line), and it is the last one, which wraps.
+            Assert.True(widths.Take(widths.Count - 1).All(w => w is not null), $"{name}: only the last column may have no width");
+            var fixedWidth = widths.Sum(w => w ?? 0) + widths.Count - 1;
+            var rest = widths[^1] is null ? 12 : 0;
+            Assert.True(fixedWidth + rest <= 80, $"{name}: {fixedWidth} columns fixed, {rest} for the last: wider than 80");
+            if (widths[^1] is null) Assert.NotNull(view.Descendants("Wrap").FirstOrDefault());
+        }
     }
 
     [Fact]
@@ -531,7 +604,7 @@ public class ModuleContractTests
         Assert.DoesNotContain(FormatFile.Descendants("TypeName"), t => t.Value.Contains("ChapCredential"));
         // And the Core types in the views have no public secret-bearing property to show by default.
         foreach (var type in FormatFile.Descendants("TypeName").Select(t => t.Value.Trim()).Distinct())
-            Assert.DoesNotContain(ModuleMetadata.PropertyNames(M.CoreType(type)), p => Regex.IsMatch(p, "secret|password|sealed", RegexOptions.IgnoreCase));
+            Assert.DoesNotContain(ModuleMetadata.PropertyNames(M.Core.GetType(type) ?? M.Module.GetType(type, throwOnError: true)!), p => Regex.IsMatch(p, "secret|password|sealed", RegexOptions.IgnoreCase));
     }
 
     // ------------------------------------------------------------------ help

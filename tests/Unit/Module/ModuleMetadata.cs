@@ -51,9 +51,8 @@ public sealed class ModuleMetadata : IDisposable
         var dir = typeof(ModuleMetadata).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == "PowerShellStandardLibrary")?.Value;
         var candidates = new List<string>();
+        // The package folder of the version the csproj references (Directory.Build.props), set at build time.
         if (!string.IsNullOrEmpty(dir)) candidates.Add(Path.Combine(dir, "lib", "netstandard2.0", Sma + ".dll"));
-        var nuget = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        candidates.Add(Path.Combine(nuget, "powershellstandard.library", "5.1.0-preview-06", "lib", "netstandard2.0", Sma + ".dll"));
         return candidates.FirstOrDefault(File.Exists)
             ?? throw new FileNotFoundException("System.Management.Automation reference assembly (PowerShellStandard.Library) not found: " + string.Join(", ", candidates));
     }

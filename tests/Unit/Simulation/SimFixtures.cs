@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using PureBoot.Core.Simulation;
+using PureBoot.Simulation;
 
 namespace PureBoot.Tests.Unit.Simulation;
 

@@ -1,6 +1,6 @@
 using PureBoot.Core.Lio;
 using PureBoot.Core.Model;
-using PureBoot.Core.Simulation;
+using PureBoot.Simulation;
 using PureBoot.Core.Transport;
 using Xunit;
 
@@ -13,19 +13,21 @@ public sealed class SimulatedTargetHostTests : IDisposable
 
     public void Dispose() { try { Directory.Delete(_dir, true); } catch { } }
 
-    Backend FileBackend(string? statePath = null) => new()
+    Backend FileBackend(string? statePath = null, LioExecutorKind executor = LioExecutorKind.Targetcli) => new()
     {
         Name = "sim1", Transport = TransportKind.Simulated, SimulationStatePath = statePath ?? StatePath,
-        StoragePath = "/var/lib/pureboot/luns", Storage = StorageKind.FileIO,
+        StoragePath = "/var/lib/pureboot/luns", Storage = StorageKind.FileIO, Executor = executor,
     };
 
     Backend BlockBackend() => new()
     {
         Name = "simlvm", Transport = TransportKind.Simulated, SimulationStatePath = StatePath,
-        StoragePath = "pureboot", Storage = StorageKind.Block,
+        StoragePath = "pureboot", Storage = StorageKind.Block, Executor = LioExecutorKind.Targetcli,
     };
 
-    static TargetcliLine L(string key, string text) => new(key, text);
+    const string Target = "iqn.2026-01.local.pureboot:sim1";
+    const string Node1 = "iqn.2026-01.local.pureboot:node:aabbcc000001";
+    static LioChange MakeTarget(string wwn = Target) => new CreateTarget("t", wwn, "0.0.0.0", 3260);
 
     static readonly SimulatedTargetHostOptions Fast = new() { LockTimeout = TimeSpan.FromSeconds(5), LockRetryInterval = TimeSpan.FromMilliseconds(10) };
 
@@ -50,8 +52,8 @@ public sealed class SimulatedTargetHostTests : IDisposable
             Assert.Equal("2.1.53", snap.TargetcliVersion);
             Assert.Empty(snap.Storage);
             Assert.Null(snap.StorageError);
-            Assert.Equal("Warning: Could not load preferences file /root/.targetcli/prefs.bin.\n(no open sessions)", snap.SessionsDetail);
-            Assert.Equal(1, s.TargetcliStarts);
+            Assert.Empty(snap.Sessions);
+            Assert.Equal(0, s.TargetcliStarts);   // sessions come from configfs, not from targetcli
         }
         var state = SimulatedHostState.Load(StatePath);
         Assert.True(state.VolumeGroups.ContainsKey("pureboot"));
@@ -60,39 +62,64 @@ public sealed class SimulatedTargetHostTests : IDisposable
     }
 
     [Fact]
-    public async Task RunTargetcli_WrapsTheLines_SplitsTheOutputPerLine_AndReadsTheSavedConfigBack()
+    public async Task Targetcli_RunsThePlanAsOneScript_SplitsTheOutputPerChange_AndReadsTheSavedConfigBack()
     {
+        Seed(st => st.AddFile("/var/lib/pureboot/luns/web01.img", 32L << 20, 0));
         await using var s = await new SimulatedTargetHostConnector(Fast).OpenAsync(FileBackend());
-        var run = await s.RunTargetcliAsync(new[]
+        var run = await s.ApplyAsync(new LioChange[]
         {
-            L("lun:web01", "/backstores/fileio create name=web01 file_or_dev=/var/lib/pureboot/luns/web01.img size=32M sparse=true"),
-            L("lun:web01", "/backstores/fileio create name=web01 file_or_dev=/var/lib/pureboot/luns/web01.img size=32M sparse=true"),
-            L("target", "/iscsi create iqn.2026-01.local.pureboot:sim1"),
-            L("node:n1", "/iscsi/iqn.2026-01.local.pureboot:sim1/tpg1/acls create iqn.2026-01.local.pureboot:node:aabbcc000001 add_mapped_luns=false"),
-            L("node:n1", "/iscsi/iqn.2026-01.local.pureboot:sim1/tpg1/acls/iqn.2026-01.local.pureboot:node:aabbcc000001 set auth userid=n1 password=secretpass1234"),
+            new CreateStorageObject("lun:web01", "fileio", "web01", "/var/lib/pureboot/luns/web01.img"),
+            new CreateStorageObject("lun:web01", "fileio", "web01", "/var/lib/pureboot/luns/web01.img"),
+            MakeTarget(),
+            new CreateNodeAcl("node:n1", Target, Node1),
+            new SetNodeAclChap("node:n1", Target, Node1, new ChapSettings("n1", "secretpass1234")),
         });
-        Assert.Equal(0, run.ExitCode);
-        Assert.Equal("Created fileio web01 with size 33554432", run.Lines[0].Output);
-        Assert.Equal("storage object for /var/lib/pureboot/luns/web01.img already exists: web01", run.Lines[1].Output);
+        Assert.Equal(LioExecutorKind.Targetcli, run.Executor);
+        Assert.Equal("Created fileio web01 with size 33554432", run.Changes[0].Output);
+        Assert.Null(run.Changes[0].Ok);   // targetcli prints; it does not answer
+        Assert.Equal("storage object for /var/lib/pureboot/luns/web01.img already exists: web01", run.Changes[1].Output);
         Assert.Equal("Created target iqn.2026-01.local.pureboot:sim1.\nCreated TPG 1.\nGlobal pref auto_add_default_portal=true\n"
-                     + "Created default portal listening on all IPs (0.0.0.0), port 3260.", run.Lines[2].Output);
+                     + "Created default portal listening on all IPs (0.0.0.0), port 3260.", run.Changes[2].Output);
         Assert.Equal(new[] { "storage object for /var/lib/pureboot/luns/web01.img already exists: web01" }, run.MessagesFor("lun:web01"));
         Assert.Empty(run.MessagesFor("node:n1"));
+        Assert.DoesNotContain("secretpass1234", run.Changes[4].Output + run.OtherOutput + run.Changes[4].Change);
         Assert.Contains("Parameter auto_save_on_exit is now 'false'.", run.OtherOutput);
         Assert.Contains("Configuration saved to /etc/rtslib-fb-target/saveconfig.json", run.OtherOutput);
         Assert.NotNull(run.Saved.FindStorageObject("fileio", "web01"));
-        Assert.True(run.Saved.FindTarget("iqn.2026-01.local.pureboot:sim1")!.Tpg1!.FindAcl("iqn.2026-01.local.pureboot:node:aabbcc000001")!.HasChap);
+        Assert.True(run.Saved.FindTpg(Target)!.FindAcl(Node1)!.HasChap);
         Assert.Equal(1, s.TargetcliStarts);
-        var snap = await s.SnapshotAsync(new SnapshotRequest());
-        Assert.Equal(new StorageEntry("web01.img", 32L << 20, 32L << 20), Assert.Single(snap.Storage));
-        Assert.Equal(2, s.Exchanges);
+        Assert.Equal(1, s.Exchanges);
+    }
+
+    [Fact]
+    public async Task Rtslib_AppliesThePlanWithoutATargetcliStart_AndAnswersPerChange()
+    {
+        Seed(st => st.AddFile("/var/lib/pureboot/luns/web01.img", 32L << 20, 0));
+        await using var s = await new SimulatedTargetHostConnector(Fast).OpenAsync(FileBackend(executor: LioExecutorKind.Rtslib));
+        var run = await s.ApplyAsync(new LioChange[]
+        {
+            new CreateStorageObject("lun:web01", "fileio", "web01", "/var/lib/pureboot/luns/web01.img"),
+            new CreateStorageObject("lun:web01", "fileio", "web01", "/var/lib/pureboot/luns/web01.img"),
+            MakeTarget(),
+            SetTpgAttributes.LockDown("t", Target),
+            new CreateNodeAcl("node:n1", Target, Node1),
+            new SetNodeAclChap("node:n1", Target, Node1, new ChapSettings("n1", "secretpass1234")),
+        });
+        Assert.Equal(LioExecutorKind.Rtslib, run.Executor);
+        Assert.Equal(new bool?[] { true, false, true, true, true, true }, run.Changes.Select(c => c.Ok));
+        Assert.Equal("storage object for /var/lib/pureboot/luns/web01.img already exists: web01", run.Changes[1].Output);
+        Assert.Equal(new[] { "storage object for /var/lib/pureboot/luns/web01.img already exists: web01" }, run.MessagesFor("lun:web01"));
+        Assert.Equal("1", run.Saved.FindTpg(Target)!.Attribute("authentication"));
+        Assert.True(run.Saved.FindTpg(Target)!.FindAcl(Node1)!.HasChap);
+        Assert.Equal(0, s.TargetcliStarts);
+        Assert.Equal(0, ((SimulatedTargetHost)s).State.TargetcliStarts);
     }
 
     [Fact]
     public async Task State_PersistsAcrossSessions()
     {
         await using (var s = await SimulatedTargetHost.OpenAsync(FileBackend(), Fast))
-            await s.RunTargetcliAsync(new[] { L("t", "/iscsi create iqn.2026-01.local.pureboot:sim1") });
+            await s.ApplyAsync(new[] { MakeTarget() });
         await using (var s = await SimulatedTargetHost.OpenAsync(FileBackend(), Fast))
         {
             var snap = await s.SnapshotAsync(new SnapshotRequest());
@@ -105,17 +132,21 @@ public sealed class SimulatedTargetHostTests : IDisposable
     }
 
     [Fact]
-    public async Task WithoutDbus_EveryTargetcliStartFails_AsDbusUnavailable()
+    public async Task WithoutDbus_EveryTargetcliStartFails_AsDbusUnavailable_ButRtslibWorks()
     {
         Seed(s => s.DbusRunning = false);
-        await using var s = await SimulatedTargetHost.OpenAsync(FileBackend(), Fast);
-        var e = await Assert.ThrowsAsync<TargetHostException>(() => s.RunTargetcliAsync(new[] { L("t", "ls") }));
-        Assert.Equal(TargetHostFailure.DbusUnavailable, e.Failure);
-        Assert.Contains("exit 255", e.Message);
-        e = await Assert.ThrowsAsync<TargetHostException>(() => s.SnapshotAsync(new SnapshotRequest(IncludeSessions: true)));
-        Assert.Equal(TargetHostFailure.DbusUnavailable, e.Failure);
-        // rtslib alone (the live dump) does not need D-Bus
-        Assert.Empty((await s.SnapshotAsync(new SnapshotRequest())).Live.Targets);
+        await using (var s = await SimulatedTargetHost.OpenAsync(FileBackend(), Fast))
+        {
+            var e = await Assert.ThrowsAsync<TargetHostException>(() => s.ApplyAsync(new[] { MakeTarget() }));
+            Assert.Equal(TargetHostFailure.DbusUnavailable, e.Failure);
+            Assert.Contains("exit 255", e.Message);
+            e = await Assert.ThrowsAsync<TargetHostException>(() => s.ProbeTargetcliAsync());
+            Assert.Equal(TargetHostFailure.DbusUnavailable, e.Failure);
+            // rtslib alone (the live dump and sessions) does not need D-Bus
+            Assert.Empty((await s.SnapshotAsync(new SnapshotRequest(IncludeSessions: true))).Live.Targets);
+        }
+        await using (var s = await SimulatedTargetHost.OpenAsync(FileBackend(executor: LioExecutorKind.Rtslib), Fast))
+            Assert.Single((await s.ApplyAsync(new[] { MakeTarget() })).Saved.Targets);
     }
 
     [Fact]
@@ -125,7 +156,7 @@ public sealed class SimulatedTargetHostTests : IDisposable
         var second = SimulatedTargetHost.OpenAsync(FileBackend(), Fast);
         await Task.Delay(300);
         Assert.False(second.IsCompleted);
-        await first.RunTargetcliAsync(new[] { L("t", "/iscsi create iqn.2026-01.local.pureboot:sim1") });
+        await first.ApplyAsync(new[] { MakeTarget() });
         await first.DisposeAsync();
         await using var s2 = await second.WaitAsync(TimeSpan.FromSeconds(10));
         // the second session sees what the first wrote
@@ -154,10 +185,10 @@ public sealed class SimulatedTargetHostTests : IDisposable
     {
         Seed(s => s.Faults.Add(new SimulatedFault { Pattern = @"^/iscsi create ", Message = "Could not create Target in configFS", Times = 1 }));
         await using var s = await SimulatedTargetHost.OpenAsync(FileBackend(), Fast);
-        var run = await s.RunTargetcliAsync(new[] { L("t", "/iscsi create iqn.2026-01.local.pureboot:sim1") });
-        Assert.Equal("Could not create Target in configFS", run.Lines[0].Output);
+        var run = await s.ApplyAsync(new[] { MakeTarget() });
+        Assert.Equal("Could not create Target in configFS", run.Changes[0].Output);
         Assert.Empty(run.Saved.Targets);
-        run = await s.RunTargetcliAsync(new[] { L("t", "/iscsi create iqn.2026-01.local.pureboot:sim1") });
+        run = await s.ApplyAsync(new[] { MakeTarget() });
         Assert.Single(run.Saved.Targets);
         Assert.Equal(1, s.State.Faults[0].Hits);
     }
@@ -185,7 +216,7 @@ public sealed class SimulatedTargetHostTests : IDisposable
         var e = await Assert.ThrowsAsync<TargetHostException>(() => SimulatedTargetHost.OpenAsync(FileBackend(), Fast));
         Assert.Equal(TargetHostFailure.Unreachable, e.Failure);
         await using var s = await SimulatedTargetHost.OpenAsync(FileBackend(), Fast);
-        var t = await Assert.ThrowsAsync<TargetHostException>(() => s.RunTargetcliAsync(new[] { L("t", "ls") }));
+        var t = await Assert.ThrowsAsync<TargetHostException>(() => s.ApplyAsync(new[] { MakeTarget() }));
         Assert.Equal(TargetHostFailure.TargetcliFailed, t.Failure);
         Assert.Contains("g-io-error-quark", t.Message);
     }
@@ -194,7 +225,7 @@ public sealed class SimulatedTargetHostTests : IDisposable
     public async Task Reboot_RestoresTheSavedConfig_NotTheLiveOne_AndDropsSessions()
     {
         await using (var s = await SimulatedTargetHost.OpenAsync(FileBackend(), Fast))
-            await s.RunTargetcliAsync(new[] { L("t", "/iscsi create iqn.2026-01.local.pureboot:saved") });
+            await s.ApplyAsync(new[] { MakeTarget("iqn.2026-01.local.pureboot:saved") });
         var state = SimulatedHostState.Load(StatePath);
         new TargetcliSimulator(state).Run(new[] { "set global auto_save_on_exit=false", "/iscsi create iqn.2026-01.local.pureboot:unsaved", "exit" });
         state.Sessions.Add(new SimulatedSession { InitiatorIqn = "iqn.x", TargetIqn = "iqn.2026-01.local.pureboot:saved", Sid = 1 });
@@ -278,8 +309,8 @@ public sealed class SimulatedTargetHostTests : IDisposable
         Assert.Equal(new[] { "a", "c" }, snap.Storage.Select(e => e.Name));
         Assert.Equal(50L << 30, snap.Storage[0].SizeBytes);
 
-        var run = await s.RunTargetcliAsync(new[] { L("a", "/backstores/block create name=a dev=/dev/pureboot/a") });
-        Assert.Equal("Created block storage object a using /dev/pureboot/a.", run.Lines[0].Output);
+        var run = await s.ApplyAsync(new[] { new CreateStorageObject("a", "block", "a", "/dev/pureboot/a") });
+        Assert.Equal("Created block storage object a using /dev/pureboot/a.", run.Changes[0].Output);
         var rm = await s.RunStepsAsync(new HostStep[] { new RemoveLogicalVolume("a", "pureboot", "a"), new RemoveLogicalVolume("c", "pureboot", "c") });
         Assert.Equal("lvremove -f pureboot/a failed (exit 5):   Logical volume pureboot/a in use.", rm[0].Message);
         Assert.Equal("  Logical volume \"c\" successfully removed.", rm[1].Message);

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using PureBoot.Core.Lio;
-using PureBoot.Core.Simulation;
+using PureBoot.Simulation;
 using Xunit;
 
 namespace PureBoot.Tests.Unit.Simulation;

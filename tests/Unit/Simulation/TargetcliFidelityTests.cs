@@ -1,4 +1,4 @@
-using PureBoot.Core.Simulation;
+using PureBoot.Simulation;
 using Xunit;
 
 namespace PureBoot.Tests.Unit.Simulation;

@@ -1,4 +1,4 @@
-# Shared by rtslib_apply.py and rtslib_snapshot.py. Imports rtslib_fb and makes it fast enough for 1000 LUNs
+# Shared by rtslib_apply.py and lio_snapshot.py. Imports rtslib_fb and makes it fast enough for 1000 LUNs
 # without changing what it reads, writes or returns (tests/Integration/lab/rtslib/check-dump-equal.py compares the
 # patched dump with stock rtslib's byte for byte: identical at 100, 500 and 1000 LUNs, 3-6x faster); and save(),
 # targetcli's saveconfig made atomic and synced.

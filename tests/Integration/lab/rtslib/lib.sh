@@ -8,7 +8,7 @@ RT_VMDIR=/root/pb
 rt_install() {  # the three python files (as PureBoot ships them) into the VM
   local f
   lab_ssh "mkdir -p -m 0700 $RT_VMDIR" </dev/null
-  for f in rtslib_apply.py rtslib_common.py rtslib_snapshot.py; do lab_ssh "cat > $RT_VMDIR/$f" <"$RT_SRC/$f"; done
+  for f in rtslib_apply.py rtslib_common.py lio_snapshot.py; do lab_ssh "cat > $RT_VMDIR/$f" <"$RT_SRC/$f"; done
   lab_ssh "cat > $RT_VMDIR/check-dump-equal.py" <"$RT_HERE/check-dump-equal.py"
 }
 
@@ -30,7 +30,7 @@ rt_targetcli() {
 
 # rt_snapshot OUTJSON: the snapshot python with sessions; prints wall seconds
 rt_snapshot() {
-  lab_ssh "cd $RT_VMDIR && s=\$(date +%s.%N) && python3 rtslib_snapshot.py fileio /var/lib/pureboot/luns 1 > snap.json; e=\$(date +%s.%N); echo \"\$s \$e\" > times; cat snap.json" </dev/null >"$1"
+  lab_ssh "cd $RT_VMDIR && s=\$(date +%s.%N) && python3 lio_snapshot.py fileio /var/lib/pureboot/luns 1 > snap.json; e=\$(date +%s.%N); echo \"\$s \$e\" > times; cat snap.json" </dev/null >"$1"
   lab_ssh "cat $RT_VMDIR/times" </dev/null | awk '{ printf "%.2f\n", $2-$1 }'
 }
 

@@ -1,0 +1,159 @@
+using System.Reflection;
+using System.Text;
+using PureBoot.Core.Model;
+
+namespace PureBoot.Core.Transport.Shell;
+
+/// <summary>
+/// The bash text PureBoot sends to a storage host. Everything here is fixed text except arguments that passed
+/// InputValidator's allow-lists, and those are single-quoted again on the way out. Data for python (a plan) goes in
+/// a quoted heredoc on its stdin, never into code.
+/// </summary>
+internal static class ShellScripts
+{
+    public const string LockFile = "/run/lock/pureboot.lock";
+
+    // targetcli keeps prefs and a debug log of every command line (CHAP passwords included, mode 0644) under
+    // ~/.targetcli. A private HOME in the session's 0700 temp dir keeps secrets out of that log, leaves root's
+    // prefs untouched by our `set global` lines, and gives every run targetcli's default prefs.
+    // Unbuffered stdout keeps prompts and messages in true order when stdout and stderr are merged.
+    public const string TargetcliEnv = "HOME=\"$pb_t\" PYTHONUNBUFFERED=1";
+
+    /// <summary>Runs first: strict environment, private temp dir, exclusive lock, helper functions.</summary>
+    public static string Prelude(string nonce, int lockWaitSeconds) => $$"""
+set -u
+export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LVM_SUPPRESS_FD_WARNINGS=1
+umask 077
+pb_t=$(mktemp -d /tmp/pureboot.XXXXXXXX </dev/null) || { echo "@@PB-FATAL mktemp could not create a temporary directory"; exit 70; }
+trap 'rm -rf "$pb_t"' EXIT
+# Heredocs may spill to TMPDIR: keep them in the private 0700 directory.
+export TMPDIR="$pb_t"
+{ exec 9>>{{LockFile}}; } 2>/dev/null || { exec 9>>/var/lock/pureboot.lock; } 2>/dev/null || { echo "@@PB-FATAL lock-denied $(id -un) cannot open {{LockFile}}"; exit 71; }
+if ! flock -w {{lockWaitSeconds}} 9 </dev/null; then echo "@@PB-FATAL lock-timeout another PureBoot run held the target lock for {{lockWaitSeconds}} s"; exit 72; fi
+# Encode a step's output only when there is some: three processes fewer per quiet step (they cost ~40 ms each under TCG).
+pb_step() { local i=$1; shift; local out rc enc=""; out=$("$@" 2>&1 </dev/null); rc=$?; if [ -n "$out" ]; then enc=$(printf '%s' "$out" | head -c 4000 | base64 -w0); fi; printf '@@PB-STEP %s %s %s\n' "$i" "$rc" "$enc"; }
+pb_mkdir() { mkdir -p -m 0700 -- "$1"; }
+pb_copy() { if [ -e "$2" ]; then echo "refusing to overwrite existing $2"; return 17; fi; [ -f "$1" ] || { echo "source image $1 does not exist"; return 2; }; cp --reflink=auto --sparse=always -- "$1" "$2.pbtmp" && mv -- "$2.pbtmp" "$2" || { rc=$?; rm -f -- "$2.pbtmp"; return $rc; }; }
+pb_sparse() { if [ -e "$1" ]; then echo "refusing to overwrite existing $1"; return 17; fi; truncate -s "$2" -- "$1" || { rc=$?; rm -f -- "$1"; return $rc; }; }
+pb_grow() { local cur; cur=$(stat -c %s -- "$1") || return 1; if [ "$2" -lt "$cur" ]; then echo "refusing to shrink $1 from $cur to $2 bytes"; return 1; fi; truncate -s "$2" -- "$1"; }
+pb_rm() { rm -f -- "$1"; }
+pb_lvcreate() { lvcreate -y -W y -Z y -L "$3"b -n "$2" "$1"; }
+pb_lvextend() { lvextend -L "$3"b "$1/$2"; }
+pb_lvremove() { lvremove -f "$1/$2"; }
+pb_dd() { [ -f "$1" ] || { echo "source image $1 does not exist"; return 2; }; dd if="$1" of="$2" bs=4M conv=fsync status=none; }
+echo "@@PB-READY {{nonce}}"
+
+""";
+
+    /// <summary>The module lio_snapshot.py and rtslib_apply.py import from their own directory.</summary>
+    public const string PythonCommon = "rtslib_common.py";
+
+    /// <summary>Writes one of PureBoot's python programs into the private temp dir (once per session).</summary>
+    public static string PythonFile(string nonce, string name)
+    {
+        var code = Python(name);
+        var delimiter = $"PB_PY_{nonce}";
+        if (code.Contains(delimiter, StringComparison.Ordinal)) throw new InvalidOperationException($"{name} contains the heredoc delimiter");
+        return $"cat >\"$pb_t/{name}\" <<'{delimiter}'\n{code}\n{delimiter}\n";
+    }
+
+    /// <summary>Reads the live state, sessions and storage through rtslib (no targetcli start).</summary>
+    public static string Snapshot(string nonce, Backend backend, SnapshotRequest request)
+    {
+        var kind = backend.Storage == StorageKind.FileIO ? "fileio" : "block";
+        var path = request.IncludeStorage ? backend.StoragePath : "";
+        var sb = new StringBuilder("{\n");
+        // A backend that changes LIO through targetcli is refused before anything is written when it has none.
+        if (backend.Executor == LioExecutorKind.Targetcli)
+            sb.Append("if ! command -v targetcli >/dev/null; then echo \"@@PB-FATAL targetcli-missing targetcli is not installed (package targetcli-fb)\"; fi\n");
+        sb.Append($"echo '@@PB-BEGIN snapshot {nonce}'\n");
+        sb.Append($"python3 \"$pb_t/lio_snapshot.py\" {Quote(kind)} {Quote(path)} {(request.IncludeSessions ? "1" : "0")} 2>\"$pb_t/py.err\"\n");
+        sb.Append($"echo \"@@PB-END snapshot {nonce} $?\"\n");
+        sb.Append($"echo '@@PB-BEGIN pyerr {nonce}'; cat \"$pb_t/py.err\"; echo; echo '@@PB-END pyerr {nonce}'\n");
+        sb.Append("} </dev/null\n");
+        return sb.ToString();
+    }
+
+    /// <summary>Renders host steps as calls of the fixed helper functions of the prelude.</summary>
+    public static string Steps(IReadOnlyList<HostStep> steps)
+    {
+        var sb = new StringBuilder("{\n");
+        for (int i = 0; i < steps.Count; i++)
+            sb.Append($"pb_step {i} ").Append(StepCall(steps[i])).Append('\n');
+        sb.Append("} </dev/null\n");
+        return sb.ToString();
+    }
+
+    static string StepCall(HostStep step) => step switch
+    {
+        MakeDirectory s => $"pb_mkdir {Quote(s.Path)}",
+        CopyImage s => $"pb_copy {Quote(s.Source)} {Quote(s.Destination)}",
+        GrowFile s => $"pb_grow {Quote(s.Path)} {s.SizeBytes}",
+        CreateSparseFile s => $"pb_sparse {Quote(s.Path)} {s.SizeBytes}",
+        RemoveFile s => $"pb_rm {Quote(s.Path)}",
+        CreateLogicalVolume s => $"pb_lvcreate {Quote(s.VolumeGroup)} {Quote(s.Name)} {s.SizeBytes}",
+        ExtendLogicalVolume s => $"pb_lvextend {Quote(s.VolumeGroup)} {Quote(s.Name)} {s.SizeBytes}",
+        RemoveLogicalVolume s => $"pb_lvremove {Quote(s.VolumeGroup)} {Quote(s.Name)}",
+        CopyImageToDevice s => $"pb_dd {Quote(s.Source)} {Quote(s.Device)}",
+        _ => throw new ArgumentException($"Unknown host step {step.GetType().Name}"),
+    };
+
+    /// <summary>One targetcli start fed on stdin (quoted heredoc: no expansion), then the saved config read back.</summary>
+    public static string Targetcli(string nonce, IReadOnlyList<string> lines, string saveFile)
+    {
+        var sb = new StringBuilder("{\n");
+        sb.Append($"{TargetcliEnv} targetcli >\"$pb_t/tc.out\" 2>&1 <<'PB_TC_{nonce}'\n");
+        foreach (var l in lines)
+        {
+            if (l.Contains('\n') || l.Contains('\r') || l.Contains($"PB_TC_{nonce}"))
+                throw new ArgumentException("A targetcli line may not contain a line break.");
+            sb.Append(l).Append('\n');
+        }
+        sb.Append($"PB_TC_{nonce}\n");
+        sb.Append($"echo \"@@PB-RC {nonce} $?\"\n");
+        AppendSavedReadBack(sb, nonce, "tc.out", saveFile);
+        return sb.ToString();
+    }
+
+    /// <summary>The rtslib executor: the plan as one JSON line on python's stdin, then the saved config read back.</summary>
+    public static string Rtslib(string nonce, string planJson, string saveFile)
+    {
+        if (planJson.Contains('\n') || planJson.Contains('\r') || planJson.Contains($"PB_JSON_{nonce}"))
+            throw new ArgumentException("The plan must be one line of JSON.");
+        var sb = new StringBuilder("{\n");
+        sb.Append($"python3 \"$pb_t/rtslib_apply.py\" >\"$pb_t/ra.out\" 2>\"$pb_t/ra.err\" <<'PB_JSON_{nonce}'\n");
+        sb.Append(planJson).Append('\n');
+        sb.Append($"PB_JSON_{nonce}\n");
+        sb.Append($"echo \"@@PB-RC {nonce} $?\"\n");
+        sb.Append($"echo '@@PB-BEGIN raerr {nonce}'; cat \"$pb_t/ra.err\"; echo; echo '@@PB-END raerr {nonce}'\n");
+        AppendSavedReadBack(sb, nonce, "ra.out", saveFile);
+        return sb.ToString();
+    }
+
+    static void AppendSavedReadBack(StringBuilder sb, string nonce, string outputFile, string saveFile)
+    {
+        // rtslib copies the saved config into place without fsync: flush it (and new backing files) before the
+        // batch is reported done, or a power cut right after can bring back the previous config.
+        sb.Append("sync\n");
+        sb.Append($"echo '@@PB-BEGIN out {nonce}'; cat \"$pb_t/{outputFile}\"; echo; echo '@@PB-END out {nonce}'\n");
+        sb.Append($"echo '@@PB-BEGIN saved {nonce}'; cat {Quote(saveFile)} 2>/dev/null; echo; echo '@@PB-END saved {nonce}'\n");
+        sb.Append("} </dev/null\n");
+    }
+
+    /// <summary>One targetcli start that changes nothing (Test-IscsiBackend: is targetcli installed, is D-Bus up).</summary>
+    public static string ProbeTargetcli(string nonce) =>
+        $"{{\necho '@@PB-BEGIN probe {nonce}'\n{TargetcliEnv} targetcli sessions 2>&1\necho \"@@PB-END probe {nonce} $?\"\n}} </dev/null\n";
+
+    public static string Done(string nonce) => $"echo \"@@PB-DONE {nonce}\"\n";
+
+    /// <summary>POSIX single quotes. Values are already allow-listed; quoting is the second wall.</summary>
+    public static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+
+    static string Python(string name)
+    {
+        using var stream = typeof(ShellScripts).Assembly.GetManifestResourceStream("PureBoot.Shell." + name)
+            ?? throw new InvalidOperationException($"PureBoot.Core lacks its embedded {name}");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd().TrimEnd('\n');
+    }
+}
