@@ -90,7 +90,7 @@ public class ShellScriptsTests
         Assert.StartsWith($"cat >\"$pb_t/lio_snapshot.py\" <<'PB_PY_{Nonce}'\n", text);
         Assert.Contains("RTSRoot()", text);
         Assert.Contains("default_save_file", text);
-        Assert.Contains("acl.session", text);
+        Assert.Contains("/acls/%s/info", text);   // sessions: each node ACL's configfs info file, as NodeACL.session reads it
         Assert.EndsWith($"\nPB_PY_{Nonce}\n", text);
     }
 

@@ -45,6 +45,9 @@ echo "@@PB-READY {{nonce}}"
 
 """;
 
+    /// <summary>The module lio_snapshot.py and rtslib_apply.py import from their own directory.</summary>
+    public const string PythonCommon = "rtslib_common.py";
+
     /// <summary>Writes one of PureBoot's python programs into the private temp dir (once per session).</summary>
     public static string PythonFile(string nonce, string name)
     {

@@ -148,9 +148,13 @@ internal sealed class ShellSession : ITargetHostSession
         return await ReadUntilAsync($"@@PB-DONE {Nonce}", _options.ExchangeTimeout, ct);
     }
 
-    /// <summary>Makes sure one of PureBoot's python programs is in the session's temp dir (sent with the next block).</summary>
+    /// <summary>
+    /// Makes sure one of PureBoot's python programs is in the session's temp dir (sent with the next block), with
+    /// rtslib_common.py, which both programs import (rtslib with fast configfs I/O, the dump, the atomic save).
+    /// </summary>
     internal string WithPython(string name, string block) =>
-        _pythonSent.Add(name) ? ShellScripts.PythonFile(Nonce, name) + block : block;
+        (_pythonSent.Add(ShellScripts.PythonCommon) ? ShellScripts.PythonFile(Nonce, ShellScripts.PythonCommon) : "")
+        + (_pythonSent.Add(name) ? ShellScripts.PythonFile(Nonce, name) : "") + block;
 
     internal void CountTargetcliStart() => _targetcliStarts++;
 

@@ -1,0 +1,203 @@
+# Shared by rtslib_apply.py and lio_snapshot.py. Imports rtslib_fb and makes it fast enough for 1000 LUNs
+# without changing what it reads, writes or returns (tests/Integration/lab/rtslib/check-dump-equal.py compares the
+# patched dump with stock rtslib's byte for byte: identical at 100, 500 and 1000 LUNs, 3-6x faster); and save(),
+# targetcli's saveconfig made atomic and synced.
+#  1. rtslib reads and writes every configfs attribute with open(): the text-mode file object costs ~1-1.5 ms per
+#     file under TCG against ~0.2 ms for os.open/os.read/os.close, and a full dump reads ~78 files per LUN.
+#  2. CFSNode.dump stats every attribute file three times by full path before reading it.
+#  3. LUN.storage_object and MappedLUN.tpg_lun resolve their link with os.path.realpath (an lstat per component),
+#     and MappedLUN.tpg_lun then walks every LUN of the TPG for the one its link points at: dumping N mapped LUNs
+#     is O(N^2) (100 LUNs: 7 of 25 s). The link names the LUN directly.
+import datetime, glob, gzip, json, locale, os, stat, time
+
+import rtslib_fb
+from rtslib_fb import alua, fabric, node, root, target, tcm, utils
+
+_ENCODING = locale.getpreferredencoding(False)
+DEFAULT_SAVE_FILE = "/etc/rtslib-fb-target/saveconfig.json"  # targetcli keeps backups only for this file
+UNIVERSAL_PREFS = "/etc/rtslib-fb-target/targetcli.conf"
+
+
+def _read(fd):  # what open(..., 'r').read().strip() returns, from an open descriptor (closed here)
+    try:
+        chunks = []
+        while True:
+            b = os.read(fd, 65536)
+            if not b:
+                break
+            chunks.append(b)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode(_ENCODING).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def fread(path):  # as rtslib's utils.fread
+    return _read(os.open(path, os.O_RDONLY))
+
+
+def fwrite(path, string):  # as rtslib's: open(path, 'w').write(str(string)), one write
+    data = str(string).encode(_ENCODING)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
+
+
+def _link_target(link):
+    """os.path.realpath of a configfs link: its target is a configfs directory, and no directory on the way is a
+    link, so one readlink gives it (realpath lstats every component: ~10 per call)."""
+    return os.path.normpath(os.path.join(os.path.dirname(link), os.readlink(link)))
+
+
+def _storage_object(self):  # LUN.storage_object
+    self._check_self()
+    return tcm.StorageObject.so_from_path(_link_target("%s/%s" % (self.path, self.alias)))
+
+
+def _tpg_lun(self):  # MappedLUN.tpg_lun: the LUN whose path is the link's target, looked up by its index
+    self._check_self()
+    path = _link_target("%s/%s" % (self.path, self.alias))
+    tpg = self.parent_nodeacl.parent_tpg
+    head, name = os.path.split(path)
+    if head == tpg.path + "/lun" and name.startswith("lun_") and name[4:].isdigit() and os.path.isdir(path):
+        return target.LUN(tpg, int(name[4:]))
+    raise utils.RTSLibBrokenLink("Broken MappedLUN, no TPG LUN found")
+
+
+def _rw_files(path):
+    """(name, text) of each file under path that is readable and writable by its owner, sorted: what
+    CFSNode.list_attributes(writable=True, readable=True) + get_attribute() yield, with one fstatat and one
+    openat per file instead of three stats of the full path and an open()."""
+    try:
+        dfd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    out = []
+    try:
+        for name in sorted(os.listdir(dfd)):
+            mode = os.stat(name, dir_fd=dfd).st_mode
+            if stat.S_ISREG(mode) and mode & stat.S_IWUSR and mode & stat.S_IRUSR:
+                out.append((name, _read(os.open(name, os.O_RDONLY, dir_fd=dfd))))
+    finally:
+        os.close(dfd)
+    return out
+
+
+def _int_or_text(text):
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _cfs_dump(self):  # CFSNode.dump: attributes as int where they parse, parameters as text
+    self._check_self()
+    d = {}
+    attrs = {k: _int_or_text(v) for k, v in _rw_files(self.path + "/attrib")}
+    if attrs:
+        d["attributes"] = attrs
+    params = dict(_rw_files(self.path + "/param"))
+    if params:
+        d["parameters"] = params
+    return d
+
+
+for _m in (alua, fabric, node, root, target, tcm, utils):
+    if hasattr(_m, "fread"):
+        _m.fread, _m.fwrite = fread, fwrite
+target.MappedLUN.tpg_lun = property(_tpg_lun, doc=target.MappedLUN.tpg_lun.__doc__)
+target.LUN.storage_object = property(_storage_object, doc=target.LUN.storage_object.__doc__)
+target.LUN._get_storage_object = _storage_object  # LUN.alua_tg_pt_gp_name calls it directly
+node.CFSNode.dump = _cfs_dump
+
+
+def dump(root):
+    """root.dump() without rtslib's existence check (a stat of the object's path) before every property it reads:
+    the objects were listed a moment before, and the check costs ~100 stats per LUN."""
+    check = node.CFSNode._check_self
+    node.CFSNode._check_self = lambda self: None
+    try:
+        return root.dump()
+    finally:
+        node.CFSNode._check_self = check
+
+
+def save(root, path):
+    """targetcli's saveconfig (backup, then the file), but tmp + fsync + rename + fsync of the directory:
+    rtslib's save_to_file fsyncs a .temp file and then shutil.copy()s it over the target in place, unsynced."""
+    directory = os.path.dirname(path)
+    make_private_dir(directory)
+    if path == DEFAULT_SAVE_FILE:
+        backup(path, directory + "/backup/")
+    t = time.monotonic()
+    data = (json.dumps(dump(root), sort_keys=True, indent=2) + "\n").encode()
+    dumped = time.monotonic() - t
+    tmp = "%s.pureboot-%d.tmp" % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        try:
+            os.fchmod(fd, 0o600)
+            while data:
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    dfd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    return dumped
+
+
+def make_private_dir(d):  # targetcli's _create_dir: mode 0600, also forced on an existing directory
+    if not os.path.exists(d):
+        os.makedirs(d, 0o600)
+    elif os.stat(d).st_mode & 0o777 != 0o600:
+        os.chmod(d, 0o600)
+
+
+def backup(path, bdir):  # targetcli's _save_backups: gzip copy of the previous file if it differs from the last one
+    make_private_dir(bdir)
+    if not os.path.exists(path):
+        return
+    olds = sorted(glob.glob(bdir + "saveconfig-*json*"))
+    with open(path, "rb") as f:
+        current = f.read()
+    if olds:
+        try:
+            with (gzip.open if olds[-1].endswith(".gz") else open)(olds[-1], "rb") as f:
+                if f.read() == current:
+                    return
+        except OSError:
+            pass
+    name = bdir + "saveconfig-" + datetime.datetime.now().strftime("%Y%m%d-%H:%M:%S") + "-json.gz"
+    old_umask = os.umask(0o177)
+    try:
+        with gzip.open(name, "wb") as f:
+            f.write(current)
+    finally:
+        os.umask(old_umask)
+    keep = 10
+    try:
+        with open(UNIVERSAL_PREFS) as f:
+            keep = max([keep] + [int(l.split("=")[1]) for l in f if l.strip().startswith("max_backup_files")])
+    except (OSError, ValueError, IndexError):
+        pass
+    for old in sorted(set(olds + [name]), reverse=True)[keep:]:
+        try:
+            os.unlink(old)
+        except OSError:
+            pass
+
+
+rts = rtslib_fb
