@@ -45,7 +45,7 @@ public static class HostileInputTable
         C("space", "Name", Lun(R("web 01")));
         C("tab", "Name", Lun(R("web\t01")));
         C("slash / traversal", "Name", Lun(R("../../etc")));
-        C("upper case", "Name", Lun(R("Web01")));
+        C("underscore", "Name", Lun(R("web_01")));   // upper case is no longer hostile: names are case-insensitive, stored lower case
         C("leading hyphen (option)", "Name", Lun(R("-rf")));
         C("64 characters", "Name", Lun(R(new string('a', 64))));
         C("empty", "Name", Lun(R("")));

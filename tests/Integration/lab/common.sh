@@ -4,7 +4,7 @@
 LAB_DIR="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 LAB_CACHE_ROOT="${PUREBOOT_LAB_CACHE:-/var/cache/pureboot-lab}"
 LAB_STATE="${PUREBOOT_LAB_DIR:-/tmp/pureboot-lab}"
-LAB_SSH_TIMEOUT="${PUREBOOT_LAB_SSH_TIMEOUT:-180}"
+LAB_SSH_TIMEOUT="${PUREBOOT_LAB_SSH_TIMEOUT:-420}"   # TCG boots under load took 190 s
 
 lab_log() { printf '[%s %(%H:%M:%S)T] %s\n' "$(basename "$0" .sh)" -1 "$*" >&2; }
 lab_die() { lab_log "ERROR: $*"; exit 1; }
