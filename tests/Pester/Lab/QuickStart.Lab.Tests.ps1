@@ -38,8 +38,8 @@ Describe 'The README quick start as a scheduled runbook, on the lab VM as the su
 
     It 'exits 0 and prints the target status (one Active line per LUN) and a summary' {
         $quickStart.ExitCode | Should -Be 0
-        $quickStart.Stdout | Should -Match "(?m)^$web01\s+$backend\s+Active\s+$web01\b"
-        $quickStart.Stdout | Should -Match "(?m)^$web02\s+$backend\s+Active\s+$web02\b"
+        $quickStart.Stdout | Should -Match "(?m)^$web01\s+Active\s+$web01\s+True\b"
+        $quickStart.Stdout | Should -Match "(?m)^$web02\s+Active\s+$web02\s+True\b"
         $quickStart.Stdout | Should -Match "QuickStart: 2 nodes, 2 LUNs assigned on backend '$backend'"
         $quickStart.Stderr | Should -BeNullOrEmpty
         $quickStart.RawOutput | Should -Not -Match '\x1b' -Because 'cron mails plain text'
