@@ -27,12 +27,36 @@ public abstract record PendingOperation
         public override string Text => "resize:" + NewSizeBytes.ToString(CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Replace the LUN's disk with (a clone of) snapshot <paramref name="SnapshotId"/>; Sync-IscsiTarget finishes it.</summary>
+    public sealed record Restore(long SnapshotId) : PendingOperation
+    {
+        public override string Text => "restore:" + SnapshotId.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Replace the LUN's disk with a fresh clone of image version <paramref name="ImageId"/>; Sync-IscsiTarget finishes it.</summary>
+    public sealed record Reset(long ImageId) : PendingOperation
+    {
+        public override string Text => "reset:" + ImageId.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Move the LUN to image version <paramref name="ImageId"/>, keeping its disk as snapshot <paramref name="SnapshotId"/>.
+    /// Sync-IscsiTarget finishes it when that snapshot was taken, and rolls it back (nothing changed) when it was not.
+    /// </summary>
+    public sealed record Rollout(long ImageId, long SnapshotId) : PendingOperation
+    {
+        public override string Text => $"rollout:{ImageId.ToString(CultureInfo.InvariantCulture)}:{SnapshotId.ToString(CultureInfo.InvariantCulture)}";
+    }
+
+    /// <summary>True for the disk replacements of the lifecycle (restore, reset, rollout).</summary>
+    public bool ReplacesDisk => this is Restore or Reset or Rollout;
+
     sealed record Named(string Name) : PendingOperation
     {
         public override string Text => Name;
     }
 
-    /// <summary>The stored form, also shown to users (create, assign, unassign, remove, remove:keep-file, resize:N, set-chap, restart).</summary>
+    /// <summary>The stored form, also shown to users (create, assign, unassign, remove, remove:keep-file, resize:N, set-chap, restart, restore:S, reset:I, rollout:I:S).</summary>
     public abstract string Text { get; }
 
     public sealed override string ToString() => Text;
@@ -45,9 +69,17 @@ public abstract record PendingOperation
             if (p.Text == text) return p;
         if (text == "remove") return new Remove(false);
         if (text == "remove:keep-file") return new Remove(true);
+        if (Id(text, "restore:") is { } snap) return new Restore(snap);
+        if (Id(text, "reset:") is { } image) return new Reset(image);
+        if (text.StartsWith("rollout:", StringComparison.Ordinal) && text["rollout:".Length..].Split(':') is [var a, var b]
+            && Id(a, "") is { } rImage && Id(b, "") is { } rSnap)
+            return new Rollout(rImage, rSnap);
         if (text.StartsWith("resize:", StringComparison.Ordinal)
             && long.TryParse(text.AsSpan("resize:".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var size))
             return new Resize(size);
         throw new FormatException($"unknown pending operation '{text}' in the inventory");
     }
+
+    static long? Id(string text, string prefix) =>
+        text.StartsWith(prefix, StringComparison.Ordinal) && long.TryParse(text.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
 }

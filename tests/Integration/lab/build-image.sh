@@ -33,6 +33,7 @@ PACKAGES=(
   linux-image-amd64 systemd-sysv targetcli-fb python3-rtslib-fb dbus
   openssh-server sudo lvm2 ifupdown isc-dhcp-client kmod udev iproute2
   initramfs-tools procps util-linux less e2fsprogs
+  xfsprogs thin-provisioning-tools
 )
 HOST_PACKAGES=(debootstrap qemu-system-x86 qemu-utils e2fsprogs openssh-client libiscsi-bin ipxe-qemu socat)
 

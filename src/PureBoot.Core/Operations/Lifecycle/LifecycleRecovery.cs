@@ -1,0 +1,162 @@
+using PureBoot.Core.Lio;
+using PureBoot.Core.Model;
+using PureBoot.Core.Transport;
+
+namespace PureBoot.Core.Operations;
+
+/// <summary>
+/// Sync-IscsiTarget's first step on a backend: finishes or rolls back what the disk lifecycle left in flight. A LUN whose
+/// restore, reset or rollout was interrupted is finished (the clone step is idempotent and the LUN was unexported
+/// while it ran); a rollout whose snapshot of the old disk was never taken is rolled back (nothing had changed). Images
+/// and snapshots left Creating are rolled back, those left Deleting are removed. A LUN a node is logged in to is left
+/// alone (its disk is not replaced under a running system). The ordinary convergence runs afterwards.
+/// </summary>
+internal sealed class LifecycleRecovery
+{
+    readonly EngineContext _ctx;
+    readonly Backend _b;
+    readonly List<Lun> _luns;
+    readonly List<DiskImage> _images;
+    readonly List<LunSnapshot> _snapshots;
+    readonly List<SyncAction> _actions = new();
+    readonly List<LunWork> _finish = new();
+    readonly List<(LunWork W, LunSnapshot Keep)> _rollBack = new();
+    readonly List<(string Item, string Path, Action<Inventory.InventoryTransaction> Forget)> _removals = new();
+    readonly List<LunOutcome> _outcomes = new();
+
+    public LifecycleRecovery(EngineContext ctx, Backend b)
+    {
+        (_ctx, _b) = (ctx, b);
+        _luns = ctx.Inventory.ListLunsOnTarget(b.Id).Where(l => l.PendingOperation is { ReplacesDisk: true }).ToList();
+        _images = ctx.Inventory.ListImages(backendId: b.Id).Where(i => i.Status != ImageStatus.Ready).ToList();
+        _snapshots = ctx.Inventory.ListSnapshots(backendId: b.Id).Where(x => x.Status != SnapshotStatus.Ready).ToList();
+    }
+
+    public bool HasWork => _luns.Count > 0 || _images.Count > 0 || _snapshots.Count > 0;
+
+    /// <summary>Decides what to do from the live state (sessions) and which data exists; changes nothing.</summary>
+    public async Task<IReadOnlyList<SyncAction>> PlanAsync(ITargetHostSession s, CancellationToken ct)
+    {
+        if (!HasWork) return _actions;
+        var snap = await s.SnapshotAsync(new SnapshotRequest(IncludeSessions: true), ct);
+        var paths = _snapshots.Select(x => x.Path).Concat(_images.Select(i => i.Path)).ToList();
+        var missing = paths.Count == 0 ? new HashSet<string>() : StepOutput.Lines((await s.RunStepsAsync(new HostStep[] { new FindMissing(LioChange.SharedItem, paths) }, ct))[0].Message).ToHashSet();
+        var keeps = new HashSet<long>();
+        foreach (var lun in _luns) PlanLun(snap, lun, missing, keeps);
+        foreach (var i in _images)
+        {
+            _removals.Add((i.Label, i.Path, t => t.DeleteImage(i.Id)));
+            Act(i.Status == ImageStatus.Creating ? SyncActionKind.RollBack : SyncActionKind.Finish, "image " + i.Label,
+                i.Status == ImageStatus.Creating ? "roll back the interrupted registration (its data is removed)" : "finish the interrupted removal");
+        }
+        foreach (var x in _snapshots.Where(x => !keeps.Contains(x.Id)))
+        {
+            _removals.Add((x.ToString(), x.Path, t => t.DeleteSnapshot(x.Id)));
+            Act(x.Status == SnapshotStatus.Creating ? SyncActionKind.RollBack : SyncActionKind.Finish, $"snapshot {x}",
+                x.Status == SnapshotStatus.Creating ? "roll back the interrupted checkpoint (its data is removed)" : "finish the interrupted removal", x.LunName);
+        }
+        _snapshot = snap;
+        return _actions;
+    }
+
+    HostSnapshot? _snapshot;
+
+    void Act(SyncActionKind k, string obj, string what, string? lun = null) => _actions.Add(new SyncAction(k, obj, what, lun));
+
+    void PlanLun(HostSnapshot snap, Lun lun, HashSet<string> missing, HashSet<long> keeps)
+    {
+        var w = new LunWork { Outcome = new LunOutcome { Name = lun.Name, Lun = lun }, Row = lun, Backend = _b };
+        _outcomes.Add(w.Outcome);
+        var soPath = $"/backstores/{_b.StoragePlugin}/{lun.StorageObjectName}";
+        var exported = snap.Live.FindStorageObject(_b.StoragePlugin, lun.StorageObjectName ?? "") is not null;
+        var session = exported ? snap.Sessions.FirstOrDefault(x => x.TargetIqn == lun.TargetIqn && x.Sees(soPath)) : null;
+        Replacement? r = null; string? gone = null; LunSnapshot? dropKeep = null;
+        switch (lun.PendingOperation)
+        {
+            case PendingOperation.Restore p:
+                if (_ctx.Inventory.GetSnapshotById(p.SnapshotId) is { } sn) r = RestoreLuns.For(lun, sn, force: false, rollback: false);
+                else gone = "the snapshot it was restoring is gone";
+                break;
+            case PendingOperation.Reset p:
+                if (_ctx.Inventory.GetImageById(p.ImageId) is { } img)
+                    r = new Replacement
+                    {
+                        Source = img.Path, SourceSize = img.SizeBytes, SourceAllocated = img.AllocatedBytes, NewSize = Math.Max(lun.SizeBytes, img.SizeBytes),
+                        ImageId = img.Id, ImageName = img.Name, ImageVersion = img.Version, Operation = "reset-lun",
+                        What = $"finished by Sync-IscsiTarget: fresh clone of image {img.Label}", Pending = _ => p,
+                    };
+                else gone = "the image it was resetting to is gone";
+                break;
+            case PendingOperation.Rollout p:
+                var keep = _ctx.Inventory.GetSnapshotById(p.SnapshotId);
+                var image = _ctx.Inventory.GetImageById(p.ImageId);
+                if (keep is not null) keeps.Add(keep.Id);
+                if (keep is null || missing.Contains(keep.Path))
+                {
+                    if (exported) { RollBack(w, keep); return; }
+                    gone = "its old disk was never snapshotted and its storage object is gone";
+                    dropKeep = keep;
+                }
+                else if (image is null) gone = "the image it was moving to is gone";
+                else r = new Replacement
+                {
+                    Source = image.Path, SourceSize = image.SizeBytes, SourceAllocated = image.AllocatedBytes, NewSize = Math.Max(lun.SizeBytes, image.SizeBytes),
+                    ImageId = image.Id, ImageName = image.Name, ImageVersion = image.Version, Keep = keep, Operation = "update-lun-image",
+                    What = $"finished by Sync-IscsiTarget: moved to {image.Label}; the previous disk is snapshot '{keep.SnapshotName}'", Pending = _ => p,
+                };
+                break;
+        }
+        if (session is not null)
+        {
+            w.Fail(FailureKind.Conflict, $"{session.InitiatorIqn} is logged in to it: its interrupted {lun.PendingOperation} was left alone; shut the node down and run Sync-IscsiTarget again.");
+            Act(SyncActionKind.Fail, lun.Name, $"the interrupted {lun.PendingOperation} cannot be finished while {session.InitiatorIqn} is logged in", lun.Name);
+            return;
+        }
+        if (r is null)
+        {
+            // The source is gone: whatever disk the LUN has now (the replace step is atomic) is exported again as it is.
+            w.Outcome.Warnings.Add($"{gone}: the disk was left as it is");
+            Act(SyncActionKind.RollBack, lun.Name, $"the interrupted {lun.PendingOperation} cannot be finished ({gone}); its disk is exported as it is", lun.Name);
+            _rollBack.Add((w, dropKeep!));
+            return;
+        }
+        w = new LunWork { Outcome = w.Outcome, Row = lun, Backend = _b, Request = r };
+        _finish.Add(w);
+        Act(SyncActionKind.Finish, lun.Name, $"finish the interrupted {lun.PendingOperation} ({(exported ? "unexport, " : "")}replace the disk from {r.Source}, export it again)", lun.Name);
+    }
+
+    void RollBack(LunWork w, LunSnapshot? keep)
+    {
+        _rollBack.Add((w, keep!));
+        Act(SyncActionKind.RollBack, w.Row.Name, "the interrupted rollout had not snapshotted the old disk: nothing had changed; it is cancelled", w.Row.Name);
+    }
+
+    /// <summary>Carries the plan out; returns the LUNs' outcomes (a failure names why).</summary>
+    public async Task<IReadOnlyList<LunOutcome>> RunAsync(ITargetHostSession s, CancellationToken ct)
+    {
+        if (_snapshot is null) return _outcomes;
+        var keepsToRemove = _rollBack.Where(x => x.Keep is not null)
+            .Select(x => (Item: x.W.Key, x.Keep.Path, Forget: (Action<Inventory.InventoryTransaction>)(t => t.DeleteSnapshot(x.Keep.Id))));
+        var removals = _removals.Concat(keepsToRemove).ToList();
+        var left = await DiskLayout.RemoveExistingAsync(s, _b, removals.Select(x => (x.Item, x.Path)).ToList(), ct);
+        _ctx.Inventory.Transact(t =>
+        {
+            foreach (var (item, _, forget) in removals.Where(x => !left.ContainsKey(x.Item))) forget(t);
+            foreach (var (w, _) in _rollBack) { w.Row.PendingOperation = null; w.Row.ErrorMessage = null; }
+            if (_rollBack.Count > 0) t.UpdateLuns(_rollBack.Select(x => x.W.Row).ToList());
+        });
+        foreach (var (item, why) in left) _outcomes.Add(new LunOutcome { Name = item }.WithFailure(FailureKind.TargetRejected, $"{item}: {why}"));
+        if (_finish.Count > 0)
+        {
+            var forced = new HashSet<(string, string)>();
+            foreach (var w in _finish) w.Chap = _ctx.Chap.Open(w.Row);
+            await new DiskReplacement(_ctx).ContinueAsync(s, _b, _snapshot.Live, _finish, forced, recovery: true, ct);
+        }
+        return _outcomes;
+    }
+}
+
+internal static class OutcomeExtensions
+{
+    public static LunOutcome WithFailure(this LunOutcome o, FailureKind kind, string message) { o.Fail(kind, message); return o; }
+}
