@@ -132,8 +132,9 @@ internal static partial class SimulatedShell
         if (s.TryGetLogicalVolume(p, out var vg, out var name))
         {
             var lv = s.VolumeGroups[vg].LogicalVolumes[name];
-            var pct = lv.SizeBytes == 0 ? 0 : 100.0 * (lv.MappedBytes + lv.Shared?.Sum(id => s.Extents.GetValueOrDefault(id)) ?? lv.MappedBytes) / lv.SizeBytes;
-            return (0, $"lv {I(lv.SizeBytes)} {pct.ToString("0.00", CultureInfo.InvariantCulture)}");
+            var mapped = lv.MappedBytes + (lv.Shared?.Sum(id => s.Extents.GetValueOrDefault(id)) ?? 0);
+            var pct = lv.SizeBytes == 0 ? 0 : 100.0 * mapped / lv.SizeBytes;
+            return (0, $"lv {I(lv.SizeBytes)} {pct.ToString("0.00", CultureInfo.InvariantCulture)}{(lv.SegmentType == "thin" ? " " + I(mapped / 512) : "")}");
         }
         if (s.Files.TryGetValue(p, out var f)) return (0, $"file {I(f.SizeBytes)} {I((s.BlocksOf(f) + 511) / 512)} 512");
         return (2, $"{path} does not exist");

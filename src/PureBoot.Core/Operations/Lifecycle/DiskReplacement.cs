@@ -75,43 +75,59 @@ internal sealed class DiskReplacement
     }
 
     /// <summary>
-    /// From plan 1 on (also Sync-IscsiTarget's way to finish an interrupted replacement, with <paramref name="recovery"/>:
-    /// then storage objects may already be gone, and mappings are left to the convergence that follows).
+    /// From plan 1 on; also Sync-IscsiTarget's way to finish an interrupted replacement (<paramref name="recovery"/>:
+    /// items already Replaced skip the clone, and mappings are left to the convergence that follows). The row's phase
+    /// is written as it goes: Unexported once the storage object is gone, Replaced once the new disk is in place.
     /// </summary>
     public async Task ContinueAsync(ITargetHostSession s, Backend b, LioConfig before, List<LunWork> going, HashSet<(string, string)> forced, bool recovery, CancellationToken ct)
     {
         var plugin = b.StoragePlugin;
-        var deletes = ReplacementPlans.Deletes(b, before, going, forced);
+        static bool AlreadyReplaced(LunWork w) => w.Row.PendingOperation?.ReplacementPhase == ReplacePhase.Replaced;
+        var toUnexport = going.Where(w => !AlreadyReplaced(w)).ToList();
+        var deletes = ReplacementPlans.Deletes(b, before, toUnexport, forced);
         var afterDelete = deletes.Count > 0 ? (await _runner.ApplyAsync(s, deletes, ct)).Saved : before;
         var unexported = new List<LunWork>();
-        foreach (var w in going)
+        foreach (var w in toUnexport)
         {
             if (afterDelete.FindStorageObject(plugin, w.Row.StorageObjectName!) is null) { unexported.Add(w); continue; }
             w.Fail(FailureKind.TargetRejected, $"storage object {plugin}/{w.Row.StorageObjectName} could not be deleted; the disk was not changed");
+            w.Row.PendingOperation = null;
         }
-        var replaced = new HashSet<LunWork>();
+        SetPhase(unexported, ReplacePhase.Unexported);
+        var replaced = going.Where(AlreadyReplaced).ToHashSet();
         var steps = unexported.SelectMany(w => DiskLayout.Replace(b, w.Key, Of(w).Source, w.Row.BackingPath!, Of(w).SourceSize, Of(w).NewSize)).ToList();
         var results = steps.Count > 0 ? await s.RunStepsAsync(steps, ct) : Array.Empty<StepResult>();
         foreach (var w in unexported)
         {
-            var bad = results.Where(r => r.Step.ItemKey == w.Key && !r.Ok).Select(r => r.Message).ToList();
-            // The replace step is atomic: when it failed the old disk is still there, and is exported again below.
-            if (bad.Count == 0 || results.Any(r => r.Step.ItemKey == w.Key && r.Ok && r.Step is ReplaceFile or ReplaceThinVolume)) { replaced.Add(w); w.Row.SizeBytes = Of(w).NewSize; }
-            if (bad.Count > 0) w.Fail(FailureKind.TargetRejected, string.Join("; ", bad));
-            foreach (var r in results.Where(r => r.Step.ItemKey == w.Key && r.Ok && StepOutput.Method(r.Message).StartsWith("copy", StringComparison.Ordinal)))
+            var mine = results.Where(r => r.Step.ItemKey == w.Key).ToList();
+            // The replace step is atomic: when it failed the old disk is still there; it is exported again, nothing changed.
+            if (mine.Any(r => r.Ok && r.Step is ReplaceFile or ReplaceThinVolume)) { replaced.Add(w); w.Row.SizeBytes = Of(w).NewSize; }
+            else w.Row.PendingOperation = null;
+            foreach (var r in mine.Where(r => !r.Ok)) w.Fail(FailureKind.TargetRejected, r.Message);
+            foreach (var r in mine.Where(r => r.Ok && StepOutput.Method(r.Message).StartsWith("copy", StringComparison.Ordinal)))
                 w.Outcome.Warnings.Add($"LUN '{w.Row.Name}''s new disk is a full copy ({StepOutput.Method(r.Message)}), not a reflink.");
         }
-        var creates = ReplacementPlans.Creates(b, before, afterDelete, unexported, forced);
+        SetPhase(replaced.Where(w => w.Row.PendingOperation is not null).ToList(), ReplacePhase.Replaced);
+        var toExport = going.Where(w => afterDelete.FindStorageObject(plugin, w.Row.StorageObjectName!) is null).ToList();
+        var creates = ReplacementPlans.Creates(b, before, afterDelete, toExport, forced);
         var saved = creates.Count > 0 ? (await _runner.ApplyAsync(s, creates, ct)).Saved : afterDelete;
-        foreach (var w in unexported)
+        foreach (var w in going.Where(w => w.Ok))
         {
             var problem = recovery ? ExportChecks.Export(saved, b, w.Row) : ExportChecks.Verdict(saved, b, w.Row, w.Chap);
-            if (problem is not null) w.Fail(FailureKind.TargetRejected, problem.Message + (replaced.Contains(w) ? "; the disk was replaced but is not exported: run Sync-IscsiTarget" : ""));
+            if (problem is not null) w.Fail(FailureKind.TargetRejected, problem.Message + (replaced.Contains(w) ? "; the disk was replaced but is not exported as it should be: run Sync-IscsiTarget" : ""));
         }
-        await CommitAsync(s, b, going, replaced, saved, ct);
+        await CommitAsync(s, b, going, replaced, saved, recovery, ct);
     }
 
-    async Task CommitAsync(ITargetHostSession s, Backend b, List<LunWork> going, HashSet<LunWork> replaced, LioConfig saved, CancellationToken ct)
+    /// <summary>Records how far the replacement of these rows got (before the next step, so a crash knows).</summary>
+    void SetPhase(List<LunWork> ws, ReplacePhase phase)
+    {
+        if (ws.Count == 0) return;
+        foreach (var w in ws) w.Row.PendingOperation = w.Row.PendingOperation!.WithPhase(phase);
+        _ctx.Inventory.Transact(t => t.UpdateLuns(ws.Select(w => w.Row).ToList()));
+    }
+
+    async Task CommitAsync(ITargetHostSession s, Backend b, List<LunWork> going, HashSet<LunWork> replaced, LioConfig saved, bool recovery, CancellationToken ct)
     {
         // A rollout whose disk did not change keeps no snapshot of it.
         await UndoAsync(s, b, going.Where(w => !replaced.Contains(w)).ToList(), ct, commit: false);
@@ -121,17 +137,17 @@ internal sealed class DiskReplacement
             {
                 var r = Of(w); var row = w.Row;
                 var exported = ExportChecks.Export(saved, b, row) is null;
-                if (replaced.Contains(w) && exported)
+                if (replaced.Contains(w) && (exported || recovery))
                 {
+                    // Sync-IscsiTarget's convergence (which runs next) exports a recovered disk again if this did not.
                     row.ImageId = r.ImageId; row.ImageName = r.ImageName; row.ImageVersion = r.ImageVersion;
                     if (r.Keep is not null) { row.PreviousSnapshotId = r.Keep.Id; row.PreviousSnapshot = r.Keep.SnapshotName; t.SetSnapshotStatus(r.Keep.Id, SnapshotStatus.Ready); r.Keep.Status = SnapshotStatus.Ready; }
                     if (r.RestoredSnapshotId is { } sid && row.PreviousSnapshotId == sid) { row.PreviousSnapshotId = null; row.PreviousSnapshot = null; }
                     row.PendingOperation = null;
                 }
-                else if (!replaced.Contains(w) && exported) row.PendingOperation = null;   // nothing changed
-                row.Status = !exported ? LunStatus.Error : row.NodeId is null ? LunStatus.Ready : LunStatus.Active;
-                row.ErrorMessage = exported ? null : w.Outcome.Error;
-                if (!replaced.Contains(w) && r.Keep is not null && r.Keep.Id != 0) t.DeleteSnapshot(r.Keep.Id);
+                row.Status = !exported && !recovery ? LunStatus.Error : row.NodeId is null ? LunStatus.Ready : LunStatus.Active;
+                row.ErrorMessage = exported || recovery ? null : w.Outcome.Error;
+                if (!replaced.Contains(w) && r.Keep is { Id: not 0 }) t.DeleteSnapshot(r.Keep.Id);
                 t.WriteAudit(EngineContext.Audit(r.Operation, "lun", row.Name, w.Ok ? AuditOutcome.Success : AuditOutcome.Failure, w.Ok ? r.What : w.Outcome.Error));
             }
             t.UpdateLuns(going.Select(w => w.Row).ToList());

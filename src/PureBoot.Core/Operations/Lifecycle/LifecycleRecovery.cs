@@ -39,10 +39,8 @@ internal sealed class LifecycleRecovery
     {
         if (!HasWork) return _actions;
         var snap = await s.SnapshotAsync(new SnapshotRequest(IncludeSessions: true), ct);
-        var paths = _snapshots.Select(x => x.Path).Concat(_images.Select(i => i.Path)).ToList();
-        var missing = paths.Count == 0 ? new HashSet<string>() : StepOutput.Lines((await s.RunStepsAsync(new HostStep[] { new FindMissing(LioChange.SharedItem, paths) }, ct))[0].Message).ToHashSet();
         var keeps = new HashSet<long>();
-        foreach (var lun in _luns) PlanLun(snap, lun, missing, keeps);
+        foreach (var lun in _luns) PlanLun(snap, lun, keeps);
         foreach (var i in _images)
         {
             _removals.Add((i.Label, i.Path, t => t.DeleteImage(i.Id)));
@@ -63,73 +61,70 @@ internal sealed class LifecycleRecovery
 
     void Act(SyncActionKind k, string obj, string what, string? lun = null) => _actions.Add(new SyncAction(k, obj, what, lun));
 
-    void PlanLun(HostSnapshot snap, Lun lun, HashSet<string> missing, HashSet<long> keeps)
+    void PlanLun(HostSnapshot snap, Lun lun, HashSet<long> keeps)
     {
         var w = new LunWork { Outcome = new LunOutcome { Name = lun.Name, Lun = lun }, Row = lun, Backend = _b };
         _outcomes.Add(w.Outcome);
+        var pending = lun.PendingOperation!;
+        var keep = pending is PendingOperation.Rollout ro ? _ctx.Inventory.GetSnapshotById(ro.SnapshotId) : null;
+        if (keep is not null) keeps.Add(keep.Id);
+        if (pending.ReplacementPhase == ReplacePhase.Started)
+        {
+            // The storage object was never deleted as recorded, so the clone never ran: nothing changed. Cancel.
+            _rollBack.Add((w, keep!));
+            Act(SyncActionKind.RollBack, lun.Name, $"the interrupted {pending} had not changed the disk: it is cancelled{(keep is null ? "" : $" (snapshot '{keep.SnapshotName}' is removed)")}", lun.Name);
+            return;
+        }
+        var r = Rebuild(lun, pending, keep);
+        if (r is null)
+        {
+            // Its source is gone; the replace step is atomic, so the disk is whole (old or new): it is exported as it is.
+            _rollBack.Add((w, null!));
+            Act(SyncActionKind.RollBack, lun.Name, $"the interrupted {pending} cannot be finished (the snapshot or image it came from is gone); the disk is exported as it is", lun.Name);
+            return;
+        }
         var soPath = $"/backstores/{_b.StoragePlugin}/{lun.StorageObjectName}";
-        var exported = snap.Live.FindStorageObject(_b.StoragePlugin, lun.StorageObjectName ?? "") is not null;
-        var session = exported ? snap.Sessions.FirstOrDefault(x => x.TargetIqn == lun.TargetIqn && x.Sees(soPath)) : null;
-        Replacement? r = null; string? gone = null; LunSnapshot? dropKeep = null;
-        switch (lun.PendingOperation)
+        var session = pending.ReplacementPhase == ReplacePhase.Unexported && snap.Live.FindStorageObject(_b.StoragePlugin, lun.StorageObjectName ?? "") is not null
+            ? snap.Sessions.FirstOrDefault(x => x.TargetIqn == lun.TargetIqn && x.Sees(soPath)) : null;
+        if (session is not null)
+        {
+            w.Fail(FailureKind.Conflict, $"{session.InitiatorIqn} is logged in to it: its interrupted {pending} was left alone; shut the node down and run Sync-IscsiTarget again.");
+            Act(SyncActionKind.Fail, lun.Name, $"the interrupted {pending} cannot be finished while {session.InitiatorIqn} is logged in", lun.Name);
+            return;
+        }
+        _finish.Add(new LunWork { Outcome = w.Outcome, Row = lun, Backend = _b, Request = r });
+        Act(SyncActionKind.Finish, lun.Name, pending.ReplacementPhase == ReplacePhase.Replaced
+            ? $"finish the interrupted {pending}: the new disk is in place; export it and record its lineage"
+            : $"finish the interrupted {pending}: replace the disk from {r.Source} and export it again", lun.Name);
+    }
+
+    /// <summary>The replacement a pending operation was doing, or null when its source is gone.</summary>
+    Replacement? Rebuild(Lun lun, PendingOperation pending, LunSnapshot? keep)
+    {
+        switch (pending)
         {
             case PendingOperation.Restore p:
-                if (_ctx.Inventory.GetSnapshotById(p.SnapshotId) is { } sn) r = RestoreLuns.For(lun, sn, force: false, rollback: false);
-                else gone = "the snapshot it was restoring is gone";
-                break;
-            case PendingOperation.Reset p:
-                if (_ctx.Inventory.GetImageById(p.ImageId) is { } img)
-                    r = new Replacement
-                    {
-                        Source = img.Path, SourceSize = img.SizeBytes, SourceAllocated = img.AllocatedBytes, NewSize = Math.Max(lun.SizeBytes, img.SizeBytes),
-                        ImageId = img.Id, ImageName = img.Name, ImageVersion = img.Version, Operation = "reset-lun",
-                        What = $"finished by Sync-IscsiTarget: fresh clone of image {img.Label}", Pending = _ => p,
-                    };
-                else gone = "the image it was resetting to is gone";
-                break;
-            case PendingOperation.Rollout p:
-                var keep = _ctx.Inventory.GetSnapshotById(p.SnapshotId);
-                var image = _ctx.Inventory.GetImageById(p.ImageId);
-                if (keep is not null) keeps.Add(keep.Id);
-                if (keep is null || missing.Contains(keep.Path))
+                return _ctx.Inventory.GetSnapshotById(p.SnapshotId) is { } sn ? RestoreLuns.For(lun, sn, force: false, rollback: false) with { What = $"finished by Sync-IscsiTarget: restored snapshot '{sn.SnapshotName}'" } : null;
+            case PendingOperation.Reset p when _ctx.Inventory.GetImageById(p.ImageId) is { } img:
+                return new Replacement
                 {
-                    if (exported) { RollBack(w, keep); return; }
-                    gone = "its old disk was never snapshotted and its storage object is gone";
-                    dropKeep = keep;
-                }
-                else if (image is null) gone = "the image it was moving to is gone";
-                else r = new Replacement
+                    Source = img.Path, SourceSize = img.SizeBytes, SourceAllocated = img.AllocatedBytes, NewSize = Math.Max(lun.SizeBytes, img.SizeBytes),
+                    ImageId = img.Id, ImageName = img.Name, ImageVersion = img.Version, Operation = "reset-lun",
+                    What = $"finished by Sync-IscsiTarget: fresh clone of image {img.Label}", Pending = _ => p,
+                };
+            case PendingOperation.Rollout p when keep is not null && _ctx.Inventory.GetImageById(p.ImageId) is { } image:
+                return new Replacement
                 {
                     Source = image.Path, SourceSize = image.SizeBytes, SourceAllocated = image.AllocatedBytes, NewSize = Math.Max(lun.SizeBytes, image.SizeBytes),
                     ImageId = image.Id, ImageName = image.Name, ImageVersion = image.Version, Keep = keep, Operation = "update-lun-image",
                     What = $"finished by Sync-IscsiTarget: moved to {image.Label}; the previous disk is snapshot '{keep.SnapshotName}'", Pending = _ => p,
                 };
-                break;
+            default:
+                return null;
         }
-        if (session is not null)
-        {
-            w.Fail(FailureKind.Conflict, $"{session.InitiatorIqn} is logged in to it: its interrupted {lun.PendingOperation} was left alone; shut the node down and run Sync-IscsiTarget again.");
-            Act(SyncActionKind.Fail, lun.Name, $"the interrupted {lun.PendingOperation} cannot be finished while {session.InitiatorIqn} is logged in", lun.Name);
-            return;
-        }
-        if (r is null)
-        {
-            // The source is gone: whatever disk the LUN has now (the replace step is atomic) is exported again as it is.
-            w.Outcome.Warnings.Add($"{gone}: the disk was left as it is");
-            Act(SyncActionKind.RollBack, lun.Name, $"the interrupted {lun.PendingOperation} cannot be finished ({gone}); its disk is exported as it is", lun.Name);
-            _rollBack.Add((w, dropKeep!));
-            return;
-        }
-        w = new LunWork { Outcome = w.Outcome, Row = lun, Backend = _b, Request = r };
-        _finish.Add(w);
-        Act(SyncActionKind.Finish, lun.Name, $"finish the interrupted {lun.PendingOperation} ({(exported ? "unexport, " : "")}replace the disk from {r.Source}, export it again)", lun.Name);
     }
 
-    void RollBack(LunWork w, LunSnapshot? keep)
-    {
-        _rollBack.Add((w, keep!));
-        Act(SyncActionKind.RollBack, w.Row.Name, "the interrupted rollout had not snapshotted the old disk: nothing had changed; it is cancelled", w.Row.Name);
-    }
+    void RollBack(LunWork w, LunSnapshot? keep) => _rollBack.Add((w, keep!));
 
     /// <summary>Carries the plan out; returns the LUNs' outcomes (a failure names why).</summary>
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(ITargetHostSession s, CancellationToken ct)

@@ -90,7 +90,7 @@ internal static class ReplacementPlans
             changes.AddRange(TargetShape.Ensure(now, b, lun.TargetIqn!, w.Key));
             changes.Add(new CreateLun(w.Key, lun.TargetIqn!, lun.TpgLunIndex!.Value, b.StoragePlugin, lun.StorageObjectName!));
         }
-        foreach (var w in list.Where(w => w.Row.Status == LunStatus.Active && w.Row.InitiatorIqn is not null && w.Row.MappedLunIndex is not null))
+        foreach (var w in list.Where(w => w.Row.NodeId is not null && w.Row.InitiatorIqn is not null && w.Row.MappedLunIndex is not null))
         {
             var lun = w.Row;
             if (forced.Contains((lun.TargetIqn!, lun.InitiatorIqn!)) || now.FindTpg(lun.TargetIqn!)?.FindAcl(lun.InitiatorIqn!) is null) continue;

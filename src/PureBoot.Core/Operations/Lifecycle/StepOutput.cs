@@ -7,7 +7,10 @@ internal static class StepOutput
 {
     static long? L(string s) => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
 
-    /// <summary>"file SIZE BLOCKS BLOCKSIZE [MAGIC]" or "lv SIZE DATA%": the size and the bytes allocated.</summary>
+    /// <summary>
+    /// "file SIZE BLOCKS BLOCKSIZE [MAGIC]" or "lv SIZE DATA% [MAPPED SECTORS]" (dmsetup's count for a thin volume, exact
+    /// where lvs rounds the percentage to two decimals): the size and the bytes allocated.
+    /// </summary>
     public static (long Size, long Allocated)? Measure(string output)
     {
         var line = output.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith("file ", StringComparison.Ordinal) || l.StartsWith("lv ", StringComparison.Ordinal));
@@ -16,6 +19,7 @@ internal static class StepOutput
         if (f[0] == "file" && f.Length >= 4 && L(f[1]) is { } size && L(f[2]) is { } blocks && L(f[3]) is { } bs) return (size, blocks * bs);
         if (f[0] == "lv" && f.Length >= 2 && L(f[1]) is { } lvSize)
         {
+            if (f.Length >= 4 && L(f[3]) is { } sectors) return (lvSize, sectors * 512);
             var pct = f.Length >= 3 && double.TryParse(f[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var p) ? p : 100;
             return (lvSize, (long)Math.Round(lvSize * pct / 100));
         }
