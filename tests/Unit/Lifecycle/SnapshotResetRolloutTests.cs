@@ -150,7 +150,7 @@ public class SnapshotResetRolloutTests
         await r.Clones(2);
         r.Write("n00", "big", 600L << 20);                       // the pool is now ~59% full
         var rows = r.E.ListLuns().Count; var lvs = r.State.VolumeGroups["pureboot"].LogicalVolumes.Count;
-        var changes = r.H.Connector.Changes.Count; var steps = r.H.Connector.Steps.Count;
+        var changes = r.H.Connector.Changes.Count; var steps = r.H.Connector.Steps.Count; var audit = r.E.ListAudit().Count;
         r.E.AddNode("n02", "52:54:00:10:00:02");
         var create = Assert.Single(await r.E.CreateLunsAsync(new[] { new LunCreateRequest { Name = "n02", Backend = "san1", Image = "deb12", Node = "n02" } }));
         Assert.Equal(FailureKind.InsufficientSpace, create.Failure);
@@ -163,6 +163,7 @@ public class SnapshotResetRolloutTests
         Assert.Equal(FailureKind.InsufficientSpace, reset.Failure);
         Assert.Equal(rows, r.E.ListLuns().Count);
         Assert.Empty(r.E.ListSnapshots());
+        Assert.Equal(audit, r.E.ListAudit().Count);               // nothing written
         Assert.Equal(lvs, r.State.VolumeGroups["pureboot"].LogicalVolumes.Count);
         Assert.Equal(changes, r.H.Connector.Changes.Count);
         Assert.DoesNotContain(r.H.Connector.Steps.Skip(steps), st => st is not (PureBoot.Core.Transport.ProbeSpace or PureBoot.Core.Transport.FindMissing));

@@ -37,10 +37,12 @@ internal sealed class CheckpointLuns
 
     LunWork? Prepare(LunCheckpointRequest r, LunOutcome o)
     {
-        var lun = _ctx.Lun(r.Lun, "Lun");
-        o.Lun = lun;
+        // Every value is checked before anything is looked up or sent.
+        InputValidator.Name(r.Lun, "Lun");
         var name = InputValidator.Name(r.Snapshot ?? DefaultName(DateTimeOffset.UtcNow), "Snapshot");
         var description = InputValidator.Description(r.Description, "Description");
+        var lun = _ctx.Lun(r.Lun, "Lun");
+        o.Lun = lun;
         var b = _ctx.BackendOf(lun);
         DiskLayout.RequireLifecycle(b, "Lun");
         Usable(lun, "checkpointed");

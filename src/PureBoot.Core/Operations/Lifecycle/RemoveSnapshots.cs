@@ -43,8 +43,9 @@ internal sealed class RemoveSnapshots
 
     LunWork? Prepare(SnapshotRemoveRequest r, LunOutcome o)
     {
-        var lun = _ctx.Lun(r.Lun, "Lun");
+        InputValidator.Name(r.Lun, "Lun");
         var name = InputValidator.Name(r.Snapshot, "Snapshot");
+        var lun = _ctx.Lun(r.Lun, "Lun");
         o.Lun = lun;
         var snapshot = _ctx.Inventory.GetSnapshot(lun.Id, name) ?? throw new InventoryNotFoundException($"LUN '{lun.Name}' has no snapshot named '{name}'.");
         o.Snapshot = snapshot;

@@ -24,9 +24,10 @@ internal sealed class RestoreLuns
 
     LunWork? Prepare(LunRestoreRequest r, LunOutcome o)
     {
+        InputValidator.Name(r.Lun, "Lun");
+        var name = InputValidator.Name(r.Snapshot, "Snapshot");
         var lun = _ctx.Lun(r.Lun, "Lun");
         o.Lun = lun;
-        var name = InputValidator.Name(r.Snapshot, "Snapshot");
         var snapshot = _ctx.Inventory.GetSnapshot(lun.Id, name) ?? throw new InventoryNotFoundException($"LUN '{lun.Name}' has no snapshot named '{name}' (Get-IscsiLunSnapshot {lun.Name} lists them).");
         var b = _ctx.BackendOf(lun);
         DiskLayout.RequireLifecycle(b, "Lun");

@@ -1,6 +1,7 @@
 using PureBoot.Core.Inventory;
 using PureBoot.Core.Model;
 using PureBoot.Core.Transport;
+using PureBoot.Core.Validation;
 
 namespace PureBoot.Core.Operations;
 
@@ -24,6 +25,10 @@ internal sealed class RolloutLuns
 
     LunWork? Prepare(LunRolloutRequest r, LunOutcome o)
     {
+        InputValidator.Name(r.Lun, "Lun");
+        if (r.Image is not null) InputValidator.Name(r.Image, "Image");
+        if (r.Version is { } v) InputValidator.ImageVersion(v, "ImageVersion");
+        if (r.Rollback && (r.Image is not null || r.Version is not null)) throw new ValidationException("Rollback", "a rollback restores the LUN's previous disk; it takes no image or version.");
         var lun = _ctx.Lun(r.Lun, "Lun");
         o.Lun = lun;
         var b = _ctx.BackendOf(lun);
@@ -31,14 +36,13 @@ internal sealed class RolloutLuns
         CheckpointLuns.Usable(lun, r.Rollback ? "rolled back" : "moved to another image version");
         if (r.Rollback)
         {
-            if (r.Image is not null || r.Version is not null) throw new Validation.ValidationException("Rollback", "a rollback restores the LUN's previous disk; it takes no image or version.");
             var previous = lun.PreviousSnapshotId is { } id ? _ctx.Inventory.GetSnapshotById(id) : null;
             if (previous is null) throw new InventoryConflictException($"LUN '{lun.Name}' has no previous disk to roll back to: it was not moved to another image version since, or that snapshot was removed.");
             if (previous.Status != SnapshotStatus.Ready) throw new InventoryConflictException($"snapshot '{previous.SnapshotName}' of LUN '{lun.Name}' is {previous.Status}; run Sync-IscsiTarget {b.Name}.");
             o.Snapshot = previous;
             return new LunWork { Outcome = o, Row = lun, Backend = b, Request = RestoreLuns.For(lun, previous, r.Force, rollback: true) };
         }
-        var imageName = r.Image ?? lun.ImageName ?? throw new Validation.ValidationException("Image", $"LUN '{lun.Name}' records no image; name the image to move it to.");
+        var imageName = r.Image ?? lun.ImageName ?? throw new ValidationException("Image", $"LUN '{lun.Name}' records no image; name the image to move it to.");
         var image = ImageClones.Resolve(_ctx, b, imageName, r.Version);
         if (lun.ImageId == image.Id) { o.Unchanged = true; return null; }
         var keep = new LunSnapshot
