@@ -40,6 +40,16 @@
         'Get-IscsiBootScript'
         'Get-IscsiLunChapCredential'
         'Get-PureBootAuditLog'
+        'New-IscsiImage'
+        'Get-IscsiImage'
+        'Remove-IscsiImage'
+        'Checkpoint-IscsiLun'
+        'Get-IscsiLunSnapshot'
+        'Remove-IscsiLunSnapshot'
+        'Restore-IscsiLun'
+        'Reset-IscsiLun'
+        'Update-IscsiLun'
+        'Get-IscsiBackendSpace'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

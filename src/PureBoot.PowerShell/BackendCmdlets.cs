@@ -69,12 +69,21 @@ public sealed class NewIscsiBackendCommand : PureBootCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Description { get; set; }
 
+    /// <summary>Block: the thin pool (an LV in the volume group) for thin LUNs, images and snapshots.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? ThinPool { get; set; }
+
+    /// <summary>Provisioning beyond this fill of the thin pool (data or metadata) or FileIO filesystem is refused.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int MaxFillPercent { get; set; } = 90;
+
     protected override IReadOnlyDictionary<string, string>? ParameterNames { get; } = new Dictionary<string, string> { ["Host"] = "HostName" };
 
     protected override void ProcessRecord()
     {
         var spec = new BackendSpec
         {
+            ThinPool = string.IsNullOrEmpty(ThinPool) ? null : ThinPool, MaxFillPercent = MaxFillPercent,
             Name = Name, Transport = Transport, Host = HostName, Port = Port, User = User,
             IdentityFile = LocalPath(IdentityFile), UseSudo = UseSudo.IsPresent, HostKeyPolicy = HostKeyPolicy,
             KnownHostsFile = LocalPath(KnownHostsFile), IqnPrefix = IqnPrefix, PortalAddress = PortalAddress, PortalPort = PortalPort,
@@ -164,6 +173,9 @@ public sealed class SetIscsiBackendCommand : PureBootCmdlet
     [Parameter] public TargetMode Mode { get; set; }
     [Parameter] public string? SimulationStatePath { get; set; }
     [Parameter] public string? Description { get; set; }
+    /// <summary>Block: the thin pool; an empty string removes it.</summary>
+    [Parameter] public string? ThinPool { get; set; }
+    [Parameter] public int MaxFillPercent { get; set; }
 
     /// <summary>Writes the changed backend.</summary>
     [Parameter] public SwitchParameter PassThru { get; set; }
@@ -196,6 +208,8 @@ public sealed class SetIscsiBackendCommand : PureBootCmdlet
                 if (IsBound(nameof(Mode))) u.Mode = Mode;
                 if (IsBound(nameof(SimulationStatePath))) u.SimulationStatePath = BackendPaths.Local(this, SimulationStatePath);
                 if (IsBound(nameof(Description))) u.Description = string.IsNullOrEmpty(Description) ? null : Description;
+                if (IsBound(nameof(ThinPool))) u.ThinPool = string.IsNullOrEmpty(ThinPool) ? null : ThinPool;
+                if (IsBound(nameof(MaxFillPercent))) u.MaxFillPercent = MaxFillPercent;
             });
             if (PassThru) WriteObject(b);
         }

@@ -34,6 +34,16 @@ public static class PureBootErrorIds
     public const string SyncFailed = "PureBoot.SyncFailed";
     /// <summary>Restart-IscsiTarget could not restart a LUN's export (it is not exported as recorded, or the target refused).</summary>
     public const string RestartFailed = "PureBoot.RestartFailed";
+    /// <summary>Provisioning would take a thin pool or filesystem beyond the backend's MaxFillPercent: nothing was made.</summary>
+    public const string InsufficientSpace = "PureBoot.InsufficientSpace";
+    /// <summary>The disk lifecycle's operations, when the host did not end up as asked.</summary>
+    public const string ImageCreateFailed = "PureBoot.ImageCreateFailed";
+    public const string ImageRemoveFailed = "PureBoot.ImageRemoveFailed";
+    public const string LunCheckpointFailed = "PureBoot.LunCheckpointFailed";
+    public const string SnapshotRemoveFailed = "PureBoot.SnapshotRemoveFailed";
+    public const string LunRestoreFailed = "PureBoot.LunRestoreFailed";
+    public const string LunResetFailed = "PureBoot.LunResetFailed";
+    public const string LunImageUpdateFailed = "PureBoot.LunImageUpdateFailed";
     /// <summary>Anything else (a bug): the message says what.</summary>
     public const string Unexpected = "PureBoot.Unexpected";
 }
@@ -55,6 +65,7 @@ internal static class PureBootErrors
         FailureKind.Conflict => (PureBootErrorIds.Conflict, ErrorCategory.ResourceExists),
         FailureKind.HostUnavailable => (PureBootErrorIds.HostUnavailable, ErrorCategory.ConnectionError),
         FailureKind.SecretUnavailable => (PureBootErrorIds.SecretUnavailable, ErrorCategory.SecurityError),
+        FailureKind.InsufficientSpace => (PureBootErrorIds.InsufficientSpace, ErrorCategory.LimitsExceeded),
         _ => (rejectedId, ErrorCategory.WriteError),
     };
 
@@ -75,6 +86,8 @@ internal static class PureBootErrors
             case SecretDecryptionException or SecretKeyException:
                 return Record(e, PureBootErrorIds.SecretUnavailable, ErrorCategory.SecurityError, target,
                     "Use the secret key the inventory was sealed with (PUREBOOT_SECRET_KEY or the key file).");
+            case InsufficientSpaceException x:
+                return Record(e, PureBootErrorIds.InsufficientSpace, ErrorCategory.LimitsExceeded, target ?? x.Backend, "Free space in the thin pool or filesystem, or raise the backend's limit (Set-IscsiBackend -MaxFillPercent).");
             case TargetHostException h:
                 return Record(e, PureBootErrorIds.HostUnavailable, HostCategory(h.Failure), target, "Run Test-IscsiBackend to check the backend.");
             case InventoryException:
@@ -104,6 +117,11 @@ internal static class PureBootErrors
         var message = RenameParameters(o.Error ?? $"{o.Name}: {kind}", parameterNames);
         var record = new ErrorRecord(new PureBootOperationException(kind, message), id, category, o.Name);
         if (kind == FailureKind.HostUnavailable) record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Run Test-IscsiBackend to check the backend." };
+        if (kind == FailureKind.InsufficientSpace)
+        {
+            record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Free space in the thin pool or filesystem, or raise the backend's limit (Set-IscsiBackend -MaxFillPercent)." };
+            if (o.Parameter is not null) { record.CategoryInfo.TargetName = o.Parameter; record.CategoryInfo.TargetType = "Parameter"; }
+        }
         if (kind == FailureKind.SecretUnavailable) record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Use the secret key the inventory was sealed with (PUREBOOT_SECRET_KEY or the key file)." };
         return record;
     }
