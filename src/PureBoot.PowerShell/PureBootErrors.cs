@@ -116,6 +116,12 @@ internal static class PureBootErrors
         var (id, category) = ForFailure(kind, rejectedId);
         var message = RenameParameters(o.Error ?? $"{o.Name}: {kind}", parameterNames);
         var record = new ErrorRecord(new PureBootOperationException(kind, message), id, category, o.Name);
+        if (kind == FailureKind.InvalidArgument && o.Parameter is not null)
+        {
+            // Where a script finds the offending parameter, as for a ValidationException.
+            record.CategoryInfo.TargetName = parameterNames is not null && parameterNames.TryGetValue(o.Parameter, out var p) ? p : o.Parameter;
+            record.CategoryInfo.TargetType = "Parameter";
+        }
         if (kind == FailureKind.HostUnavailable) record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = "Run Test-IscsiBackend to check the backend." };
         if (kind == FailureKind.InsufficientSpace)
         {

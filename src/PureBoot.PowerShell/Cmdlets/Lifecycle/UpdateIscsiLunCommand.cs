@@ -50,7 +50,8 @@ public sealed class UpdateIscsiLunCommand : LunBatchCmdlet<LunRolloutRequest>
     {
         var request = new LunRolloutRequest(Name, string.IsNullOrEmpty(Image) ? null : Image, IsBound(nameof(Version)) ? Version : null, Rollback, Force);
         var action = Rollback ? "Restore the disk it had before its last rollout" : $"Move to image {Image ?? "(its own)"}{(IsBound(nameof(Version)) ? $" version {Version}" : ", latest version")}, keeping its disk as a snapshot";
-        if (!ShouldProcess($"LUN '{Name}'", action + (Force ? ", dropping its node's session" : ""), "Update-IscsiLun", out var reason))
+        var text = $"LUN '{Name}': {action}{(Force ? ", dropping its node's session" : "")}.";
+        if (!ShouldProcess(text, text + " Continue?", "Update-IscsiLun", out var reason))
         {
             if (reason == ShouldProcessReason.WhatIf) _planned.Add(request);
             return;
