@@ -62,6 +62,7 @@ internal static class PureBootErrors
     {
         FailureKind.InvalidArgument => (PureBootErrorIds.InvalidArgument, ErrorCategory.InvalidArgument),
         FailureKind.NotFound => (PureBootErrorIds.NotFound, ErrorCategory.ObjectNotFound),
+        FailureKind.AlreadyExists => (PureBootErrorIds.Conflict, ErrorCategory.ResourceExists),
         FailureKind.Conflict => (PureBootErrorIds.Conflict, ErrorCategory.ResourceExists),
         FailureKind.HostUnavailable => (PureBootErrorIds.HostUnavailable, ErrorCategory.ConnectionError),
         FailureKind.SecretUnavailable => (PureBootErrorIds.SecretUnavailable, ErrorCategory.SecurityError),

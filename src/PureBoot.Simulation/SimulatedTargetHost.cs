@@ -207,7 +207,8 @@ public sealed class SimulatedTargetHost : ITargetHostSession
         var sim = new TargetcliSimulator(State);
         var errors = sim.ApplyAsRtslib(rendered.Select(r => r.Line).ToList());
         sim.SaveAsRtslib();
-        var byChange = changes.ToDictionary(c => c, _ => new List<string>(), ReferenceEqualityComparer.Instance);
+        var byChange = new Dictionary<LioChange, List<string>>(ReferenceEqualityComparer.Instance);
+        foreach (var c in changes) byChange[c] = new List<string>();
         for (int i = 0; i < rendered.Count; i++)
             if (errors[i] is { } e) byChange[rendered[i].Change].Add(Redaction.RedactText(e));
         return new LioApplyResult

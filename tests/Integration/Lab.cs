@@ -123,8 +123,12 @@ public sealed class LabContext : IDisposable
     public string IqnPrefix => $"iqn.2026-01.test.{Id}";
     public string StorageDir => $"{Lab.LunDir}/{Id}";
 
-    public LabContext()
+    /// <summary>The executor backends of this context use: the test's choice, else $PUREBOOT_LAB_EXECUTOR, else Rtslib (the product's default).</summary>
+    public LioExecutorKind Executor { get; }
+
+    public LabContext(LioExecutorKind? executor = null)
     {
+        Executor = executor ?? (Enum.TryParse<LioExecutorKind>(Environment.GetEnvironmentVariable("PUREBOOT_LAB_EXECUTOR"), out var e) ? e : LioExecutorKind.Rtslib);
         Shell = new ShellTargetHostConnector(new ShellOptions { ControlDirectory = Path.Combine(Dir, "ssh"), Log = l => { lock (Log) Log.Add(l); } });
         var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         Engine = new PureBootEngine(new InventoryStore(Path.Combine(Dir, "pureboot.db")),
@@ -137,7 +141,7 @@ public sealed class LabContext : IDisposable
         {
             Name = name, Transport = TransportKind.Ssh, Host = Lab.Host, Port = Lab.SshPort,
             User = asSudoUser ? Lab.User : "root", IdentityFile = asSudoUser ? Lab.UserKey : Lab.RootKey, UseSudo = asSudoUser,
-            KnownHostsFile = Lab.KnownHosts, IqnPrefix = IqnPrefix, Storage = storage, Mode = mode,
+            KnownHostsFile = Lab.KnownHosts, IqnPrefix = IqnPrefix, Storage = storage, Mode = mode, Executor = Executor,
             StoragePath = storage == StorageKind.FileIO ? StorageDir : Lab.VolumeGroup,
         });
 

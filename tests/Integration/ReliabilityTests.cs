@@ -27,14 +27,17 @@ public class ReliabilityTests(ITestOutputHelper output)
 
     // ================================================================ 1. crash trials
 
-    [LabFact]
-    public async Task CrashTrials_FaultsAtRandomPointsOfRealBatches_ConvergeAfterOneSync()
+    // The full set on the default executor; a smaller set proves the targetcli executor converges the same way.
+    [LabTheory]
+    [InlineData(LioExecutorKind.Rtslib, 20)]
+    [InlineData(LioExecutorKind.Targetcli, 4)]
+    public async Task CrashTrials_FaultsAtRandomPointsOfRealBatches_ConvergeAfterOneSync(LioExecutorKind executor, int defaultTrials)
     {
-        var trials = EnvInt("PUREBOOT_RELIABILITY_TRIALS", 20);
+        var trials = EnvInt("PUREBOOT_RELIABILITY_TRIALS", defaultTrials);
         var seed = EnvInt("PUREBOOT_RELIABILITY_SEED", 20261121);
-        output.WriteLine($"crash trials: {trials} (PUREBOOT_RELIABILITY_TRIALS), seed {seed} (PUREBOOT_RELIABILITY_SEED)");
+        output.WriteLine($"crash trials on the {executor} executor: {trials} (PUREBOOT_RELIABILITY_TRIALS), seed {seed} (PUREBOOT_RELIABILITY_SEED)");
         var rng = new Random(seed);
-        using var ctx = new RelContext();
+        using var ctx = new RelContext(executor);
         var total = Stopwatch.StartNew();
         var tmpLeftovers = new List<string>();
         try
@@ -264,7 +267,7 @@ public class ReliabilityTests(ITestOutputHelper output)
     [LabFact]
     public async Task TargetcliAbsent_IsRefusedBeforeAnythingIsWritten()
     {
-        using var ctx = new RelContext();
+        using var ctx = new RelContext(LioExecutorKind.Targetcli);
         try
         {
             var b = ctx.AddBackend("notc");
@@ -302,9 +305,36 @@ public class ReliabilityTests(ITestOutputHelper output)
     }
 
     [LabFact]
+    public async Task TargetcliAbsent_TheRtslibExecutorDoesNotNeedIt()
+    {
+        using var ctx = new RelContext(LioExecutorKind.Rtslib);
+        try
+        {
+            var b = ctx.AddBackend("notc");
+            const string restore = "if [ -e /usr/bin/targetcli.pb-hidden ] && [ ! -e /usr/bin/targetcli ]; then mv /usr/bin/targetcli.pb-hidden /usr/bin/targetcli; fi";
+            ctx.VmRestore.Add(restore);
+            ctx.VmOk("mv /usr/bin/targetcli /usr/bin/targetcli.pb-hidden");
+            try
+            {
+                var create = (await ctx.Engine.CreateLunsAsync(new[] { new LunCreateRequest { Name = "after", Backend = "notc", SizeBytes = 16L << 20 } }))[0];
+                var test = await ctx.Engine.TestBackendAsync("notc");
+                output.WriteLine($"{create}; Test-IscsiBackend: passed {test.Passed}: {test.Error}");
+                Assert.True(create.Succeeded, create.Error);
+                Assert.True(test.Passed, test.Error);
+                Assert.Null(test.DBus);   // not needed: targetcli is never started
+            }
+            finally { ctx.VmOk(restore); }
+            var (problems, _) = await Convergence.CheckAsync(ctx, ctx.Engine, b);
+            Assert.True(problems.Count == 0, string.Join("\n", problems));
+        }
+        finally { Dump(ctx, 120); }
+    }
+
+    [LabFact]
     public async Task DbusStopped_IsNamed_RowsAreMarked_AndOneSyncConvergesOnceItIsBack()
     {
-        using var ctx = new RelContext();
+        // Only targetcli needs D-Bus: this is the Targetcli executor's failure (TargetcliAbsent_TheRtslibExecutorDoesNotNeedIt covers rtslib).
+        using var ctx = new RelContext(LioExecutorKind.Targetcli);
         try
         {
             var b = ctx.AddBackend("dbus");
@@ -318,8 +348,10 @@ public class ReliabilityTests(ITestOutputHelper output)
             {
                 await using (var s = await ctx.Shell.OpenAsync(b))
                 {
-                    var e = await Assert.ThrowsAsync<PureBoot.Core.Transport.TargetHostException>(() => s.SnapshotAsync(new PureBoot.Core.Transport.SnapshotRequest(IncludeSessions: true)));
-                    output.WriteLine($"targetcli sessions: {e.Failure}: {e.Message}");
+                    // The state and sessions come from configfs (no D-Bus needed); a targetcli start is what fails.
+                    Assert.NotNull((await s.SnapshotAsync(new PureBoot.Core.Transport.SnapshotRequest(IncludeSessions: true))).Live);
+                    var e = await Assert.ThrowsAsync<PureBoot.Core.Transport.TargetHostException>(() => s.ProbeTargetcliAsync());
+                    output.WriteLine($"targetcli start: {e.Failure}: {e.Message}");
                     Assert.Equal(PureBoot.Core.Transport.TargetHostFailure.DbusUnavailable, e.Failure);
                 }
                 var test = await ctx.Engine.TestBackendAsync("dbus");
@@ -761,7 +793,7 @@ public class ReliabilityTests(ITestOutputHelper output)
             var audit = string.Join("\n", ctx.Engine.ListAudit().Select(a => a + " " + a.Message));
             var errors = string.Join("\n", outcomes.Select(o => o.Error + " " + string.Join(" ", o.Warnings) + " " + o.Lun?.ErrorMessage))
                          + string.Join("\n", sync.Outcomes.Select(o => o.Error)) + string.Join("\n", exceptions);
-            Assert.Contains("password=********", log);     // the lines went out, redacted in the log
+            Assert.Contains("(secrets not shown)", log);   // the CHAP changes went out; the log names them without their secrets
             Assert.NotEmpty(exceptions);
             foreach (var s in secrets)
             {

@@ -229,7 +229,7 @@ Describe 'PureBoot with a simulated backend' {
             $luns.Count | Should -Be 260
             @($verbose -match 'sending batch \d+ of 250 items').Count | Should -Be 1
             @($verbose -match 'sending batch \d+ of 10 items').Count | Should -Be 1
-            @($verbose -match 'sending a targetcli batch').Count | Should -Be 2
+            @($verbose -match 'applying \d+ changes').Count | Should -Be 2
             @($verbose -match 'done in').Count | Should -BeGreaterThan 1
         }
 

@@ -35,7 +35,14 @@ public sealed class RelContext : IDisposable
     /// <summary>Clean-up run after this test's LIO objects are gone (e.g. unmounting a file system they used).</summary>
     public List<string> VmRestoreLate { get; } = new();
 
-    public RelContext() => Restart();
+    /// <summary>The executor of this test's backends: the test's choice, else $PUREBOOT_LAB_EXECUTOR, else Rtslib.</summary>
+    public LioExecutorKind Executor { get; }
+
+    public RelContext(LioExecutorKind? executor = null)
+    {
+        Executor = executor ?? (Enum.TryParse<LioExecutorKind>(Environment.GetEnvironmentVariable("PUREBOOT_LAB_EXECUTOR"), out var e) ? e : LioExecutorKind.Rtslib);
+        Restart();
+    }
 
     public ShellOptions NewOptions() => new() { ControlDirectory = ControlDir, Log = Say, LockWaitSeconds = 600 };
 
@@ -57,7 +64,7 @@ public sealed class RelContext : IDisposable
     {
         Name = name, Transport = TransportKind.Ssh, Host = Lab.Host, Port = Lab.SshPort,
         User = asSudoUser ? Lab.User : "root", IdentityFile = asSudoUser ? Lab.UserKey : Lab.RootKey, UseSudo = asSudoUser,
-        KnownHostsFile = Lab.KnownHosts, IqnPrefix = IqnPrefix, Storage = storage, Mode = mode,
+        KnownHostsFile = Lab.KnownHosts, IqnPrefix = IqnPrefix, Storage = storage, Mode = mode, Executor = Executor,
         StoragePath = storage == StorageKind.FileIO ? StorageDir : Lab.VolumeGroup,
     };
 

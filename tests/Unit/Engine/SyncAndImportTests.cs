@@ -21,6 +21,26 @@ public class SyncAndImportTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task TheSharedTargetGoesWithItsLastLun_AndAnEmptyOneLeftByHandIsAnOrphanSyncRemoves()
+    {
+        var b = h.AddBackend();
+        await h.Create("web01", "web02");
+        Assert.All(await h.Engine.RemoveLunsAsync(new[] { new LunRemoveRequest("web01") }), o => Assert.True(o.Succeeded, o.Error));
+        Assert.NotNull(Saved.FindTarget(b.SharedTargetIqn));   // web02 still lives there
+        Assert.All(await h.Engine.RemoveLunsAsync(new[] { new LunRemoveRequest("web02") }), o => Assert.True(o.Succeeded, o.Error));
+        Assert.Null(Saved.FindTarget(b.SharedTargetIqn));      // gone with its last LUN: decommissioning leaves nothing
+        h.Mutate(s => new TargetcliSimulator(s).Run(new[] { $"/iscsi create {b.SharedTargetIqn}", "saveconfig" }));
+        var st = await h.Engine.GetTargetStatusAsync("san1");
+        Assert.Contains(st.Drift, d => d.Kind == DriftKind.Orphan && d.Object == b.SharedTargetIqn);
+        var plan = await Sync();
+        Assert.Contains(plan.Actions, a => a.Kind == SyncActionKind.KeepOrphan && a.Object == b.SharedTargetIqn);
+        var r = await Sync(removeOrphans: true);
+        Assert.Contains(r.Actions, a => a.Kind == SyncActionKind.RemoveOrphan && a.Object == b.SharedTargetIqn);
+        Assert.Empty(Saved.Targets);
+        Assert.Empty(r.RemainingDrift);
+    }
+
+    [Fact]
     public async Task ACreateCutOffBeforeTargetcliIsRolledBack()
     {
         h.AddBackend();

@@ -150,8 +150,8 @@ public class SnapshotResetRolloutTests
         await r.Clones(2);
         r.Write("n00", "big", 600L << 20);                       // the pool is now ~59% full
         var rows = r.E.ListLuns().Count; var lvs = r.State.VolumeGroups["pureboot"].LogicalVolumes.Count;
-        var changes = r.H.Connector.Changes.Count; var steps = r.H.Connector.Steps.Count; var audit = r.E.ListAudit().Count;
         r.E.AddNode("n02", "52:54:00:10:00:02");
+        var changes = r.H.Connector.Changes.Count; var steps = r.H.Connector.Steps.Count; var audit = r.E.ListAudit().Count;
         var create = Assert.Single(await r.E.CreateLunsAsync(new[] { new LunCreateRequest { Name = "n02", Backend = "san1", Image = "deb12", Node = "n02" } }));
         Assert.Equal(FailureKind.InsufficientSpace, create.Failure);
         Assert.Equal("Backend", create.Parameter);

@@ -11,10 +11,9 @@ namespace PureBoot.Core.Operations;
 /// in it, and commit rows with their audit entries. A transport failure fails every item still standing and leaves
 /// rows written as in flight as they are, with the reason: only the live state can tell what happened.
 /// </summary>
-internal sealed class BatchRunner
+internal sealed class BatchRunner(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    public BatchRunner(EngineContext ctx) => _ctx = ctx;
+    readonly EngineContext _ctx = ctx;
 
     /// <summary>
     /// Runs <paramref name="prepare"/> on every request (validation, inventory checks: no host is contacted), one

@@ -28,10 +28,9 @@ public sealed class BootScriptInfo
 }
 
 /// <summary>The diskless boot workflow's scripts: the iPXE script that sanboots a node from its boot LUN.</summary>
-internal sealed class BootScripts
+internal sealed class BootScripts(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    public BootScripts(EngineContext ctx) => _ctx = ctx;
+    readonly EngineContext _ctx = ctx;
 
     /// <summary>
     /// The node's boot LUN: its one Active LUN with Purpose BootFromSan, else its only Active LUN.

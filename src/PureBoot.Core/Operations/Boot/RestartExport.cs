@@ -22,16 +22,10 @@ public enum ExportScope
 /// the LUN's whole target is deleted and made again. The storage object and its data are never touched. In Shared
 /// mode a node's LUNs share its ACL, so restarting one restarts them all: each is reported, with a warning.
 /// </summary>
-internal sealed class RestartExport
+internal sealed class RestartExport(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    readonly BatchRunner _runner;
-
-    public RestartExport(EngineContext ctx)
-    {
-        _ctx = ctx;
-        _runner = new BatchRunner(ctx);
-    }
+    readonly EngineContext _ctx = ctx;
+    readonly BatchRunner _runner = new(ctx);
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(string lunOrNodeName, ExportScope scope, CancellationToken ct)
     {

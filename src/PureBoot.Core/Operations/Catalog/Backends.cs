@@ -66,10 +66,9 @@ public sealed class BackendSpecUpdate
 }
 
 /// <summary>Backends in the inventory: validated once here, written with an audit entry.</summary>
-internal sealed class Backends
+internal sealed class Backends(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    public Backends(EngineContext ctx) => _ctx = ctx;
+    readonly EngineContext _ctx = ctx;
 
     /// <summary>Validates a spec into a backend (nothing written).</summary>
     public static Backend Validate(BackendSpec spec)

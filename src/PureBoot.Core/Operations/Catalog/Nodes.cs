@@ -5,10 +5,9 @@ using PureBoot.Core.Validation;
 namespace PureBoot.Core.Operations;
 
 /// <summary>Nodes in the inventory (diskless machines: MAC address and initiator IQN).</summary>
-internal sealed class Nodes
+internal sealed class Nodes(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    public Nodes(EngineContext ctx) => _ctx = ctx;
+    readonly EngineContext _ctx = ctx;
 
     /// <summary>Validates a new node (nothing written).</summary>
     public static Node Validate(string name, string macAddress, string? initiatorIqn, string? hostname, string? description)

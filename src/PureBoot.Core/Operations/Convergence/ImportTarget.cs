@@ -20,10 +20,9 @@ public sealed class ImportReport
 /// Import-IscsiTargetConfig: adopts a host's existing LUNs and ACLs into the inventory (a target set up by hand, or an
 /// inventory rebuilt after the admin host's disk died), with their CHAP credentials sealed.
 /// </summary>
-internal sealed class ImportTarget
+internal sealed class ImportTarget(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    public ImportTarget(EngineContext ctx) => _ctx = ctx;
+    readonly EngineContext _ctx = ctx;
 
     /// <summary>
     /// Adopts a host's existing LUNs and ACLs into the inventory: a target set up by hand, or an inventory rebuilt

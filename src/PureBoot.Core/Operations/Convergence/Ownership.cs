@@ -35,7 +35,9 @@ internal static class Ownership
         {
             var tpg = t.Tpg1;
             if (tpg is null) continue;
-            if (t.Wwn != b.SharedTargetIqn && !rows.Any(r => r.TargetIqn == t.Wwn))
+            // A target in PureBoot's namespace that no row uses (a PerLun target, or the Shared target once its last
+            // LUN is gone) goes whole, with whatever it still holds.
+            if (!rows.Any(r => r.TargetIqn == t.Wwn))
             {
                 orphans.Add(new(OrphanKind.Target, t.Wwn, "target with no inventory row") { Removal = new DeleteTarget(item, t.Wwn) });
                 continue;

@@ -49,6 +49,10 @@ internal sealed class SyncPlanner
         foreach (var row in _rows) PlanRow(new LunWork { Outcome = new LunOutcome { Name = row.Name, Lun = row }, Row = row, Backend = _b });
         AddEmptyAclRemovals();
         PlanOrphans();
+        // Rows that keep LIO objects after this plan (finished removals and rollbacks give theirs up).
+        var leaving = _plan.Removals.Concat(_plan.RolledBack).Select(w => w.Row.Id).ToHashSet();
+        if (!_plan.Changes.OfType<DeleteTarget>().Any(d => d.Wwn == _b.SharedTargetIqn))
+            Unmapping.RetireEmptySharedTarget(Live, _b, _rows.Where(r => !leaving.Contains(r.Id) && r.HasLioObjects), _plan.Changes);
         return _plan;
     }
 

@@ -34,16 +34,10 @@ public sealed class SyncReport
 /// session: steps first, one LIO plan, data removal once confirmed safe, verdicts from the saved config, rows and
 /// audit entries in one transaction, and the drift that remains read back.
 /// </summary>
-internal sealed class SyncTarget
+internal sealed class SyncTarget(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    readonly BatchRunner _runner;
-
-    public SyncTarget(EngineContext ctx)
-    {
-        _ctx = ctx;
-        _runner = new BatchRunner(ctx);
-    }
+    readonly EngineContext _ctx = ctx;
+    readonly BatchRunner _runner = new(ctx);
 
     public async Task<SyncReport> RunAsync(string backendName, SyncOptions options, CancellationToken ct)
     {

@@ -71,10 +71,9 @@ public sealed class TargetStatusReport
 /// Get-IscsiTargetStatus: one exchange reads the live state and the logged-in sessions (rtslib, no targetcli start),
 /// then each LUN row is compared with it, and objects no row owns are reported (<see cref="Ownership"/>).
 /// </summary>
-internal sealed class TargetStatus
+internal sealed class TargetStatus(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    public TargetStatus(EngineContext ctx) => _ctx = ctx;
+    readonly EngineContext _ctx = ctx;
 
     public async Task<TargetStatusReport> RunAsync(string backendName, bool includeSessions, CancellationToken ct)
     {
@@ -99,7 +98,7 @@ internal sealed class TargetStatus
         var rows = _ctx.Inventory.ListLunsOnTarget(b.Id);
         var drift = new List<DriftItem>();
         var lunRows = rows.OrderBy(l => l.Name, StringComparer.Ordinal).Select(l => LunLine(b, live, snap.Sessions, l, drift)).ToList();
-        foreach (var t in live.Targets.Where(t => t.Tpg1 is not null && (t.Wwn == b.SharedTargetIqn || (b.OwnsTargetName(t.Wwn) && rows.Any(r => r.TargetIqn == t.Wwn)))))
+        foreach (var t in live.Targets.Where(t => t.Tpg1 is not null && b.OwnsTargetName(t.Wwn) && rows.Any(r => r.TargetIqn == t.Wwn)))
             if (ExportChecks.Tpg(t.Tpg1!, t.Wwn, b) is { } problem) drift.Add(new(DriftKind.Missing, t.Wwn, problem.Message));
         drift.AddRange(Ownership.Find(b, live, rows, snap.Storage, LifecyclePaths.Owned(_ctx, b)).Select(o => new DriftItem(DriftKind.Orphan, o.Object, o.Detail)));
         return new TargetStatusReport

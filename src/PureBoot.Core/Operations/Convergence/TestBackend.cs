@@ -28,10 +28,9 @@ public sealed class BackendTestReport
 }
 
 /// <summary>Test-IscsiBackend: checks a backend end to end without changing it (SSH, sudo, configfs via rtslib, storage, and targetcli when it is the executor).</summary>
-internal sealed class TestBackend
+internal sealed class TestBackend(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    public TestBackend(EngineContext ctx) => _ctx = ctx;
+    readonly EngineContext _ctx = ctx;
 
     public async Task<BackendTestReport> RunAsync(string backendName, CancellationToken ct)
     {

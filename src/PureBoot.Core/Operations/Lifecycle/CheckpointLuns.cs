@@ -13,16 +13,10 @@ namespace PureBoot.Core.Operations;
 /// way the snapshot is crash-consistent: what a power cut at that instant would have left. Rows are written as
 /// Creating first; a crash leaves them for Sync-IscsiTarget, which rolls them back.
 /// </summary>
-internal sealed class CheckpointLuns
+internal sealed class CheckpointLuns(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    readonly BatchRunner _runner;
-
-    public CheckpointLuns(EngineContext ctx)
-    {
-        _ctx = ctx;
-        _runner = new BatchRunner(ctx);
-    }
+    readonly EngineContext _ctx = ctx;
+    readonly BatchRunner _runner = new(ctx);
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<LunCheckpointRequest> requests, CancellationToken ct)
     {

@@ -14,16 +14,10 @@ namespace PureBoot.Core.Operations;
 /// config; rows and audit committed. A crash anywhere leaves the row pending for Sync-IscsiTarget, which finishes it
 /// (<see cref="ContinueAsync"/>): the data step is idempotent and the LUN was unexported while it ran.
 /// </summary>
-internal sealed class DiskReplacement
+internal sealed class DiskReplacement(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    readonly BatchRunner _runner;
-
-    public DiskReplacement(EngineContext ctx)
-    {
-        _ctx = ctx;
-        _runner = new BatchRunner(ctx);
-    }
+    readonly EngineContext _ctx = ctx;
+    readonly BatchRunner _runner = new(ctx);
 
     static Replacement Of(LunWork w) => ReplacementPlans.Of(w);
 

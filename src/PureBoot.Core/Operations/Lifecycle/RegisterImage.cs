@@ -12,10 +12,9 @@ namespace PureBoot.Core.Operations;
 /// captured from a LUN's current disk (a reflink or thin snapshot of it: crash-consistent). The row is written as
 /// Creating before the host is touched; a failure removes what was made, a crash leaves it for Sync-IscsiTarget.
 /// </summary>
-internal sealed class RegisterImage
+internal sealed class RegisterImage(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    public RegisterImage(EngineContext ctx) => _ctx = ctx;
+    readonly EngineContext _ctx = ctx;
 
     sealed record Work(Backend Backend, DiskImage Image, string Source, Lun? Lun);
 

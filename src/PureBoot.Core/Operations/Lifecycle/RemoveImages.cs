@@ -10,10 +10,9 @@ namespace PureBoot.Core.Operations;
 /// disks are independent clones (reflinks or thin snapshots keep the shared blocks alive), so they only lose their
 /// lineage (Reset-IscsiLun then has no image to go back to). A version an interrupted reset or rollout needs is refused.
 /// </summary>
-internal sealed class RemoveImages
+internal sealed class RemoveImages(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    public RemoveImages(EngineContext ctx) => _ctx = ctx;
+    readonly EngineContext _ctx = ctx;
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(ImageRemoveRequest r, CancellationToken ct)
     {

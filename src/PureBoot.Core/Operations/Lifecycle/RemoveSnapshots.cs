@@ -9,16 +9,10 @@ namespace PureBoot.Core.Operations;
 /// Remove-IscsiLunSnapshot: deletes snapshots' data (the LUN is untouched) and their rows. Rows go to Deleting first, so
 /// a crash leaves them for Sync-IscsiTarget to finish. A snapshot an interrupted restore or rollout still needs is refused.
 /// </summary>
-internal sealed class RemoveSnapshots
+internal sealed class RemoveSnapshots(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    readonly BatchRunner _runner;
-
-    public RemoveSnapshots(EngineContext ctx)
-    {
-        _ctx = ctx;
-        _runner = new BatchRunner(ctx);
-    }
+    readonly EngineContext _ctx = ctx;
+    readonly BatchRunner _runner = new(ctx);
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<SnapshotRemoveRequest> requests, CancellationToken ct)
     {

@@ -8,10 +8,9 @@ namespace PureBoot.Core.Operations;
 /// it records (grown to the LUN's size), in one batch per backend (<see cref="DiskReplacement"/>). Refused while the
 /// node is logged in, unless Force.
 /// </summary>
-internal sealed class ResetLuns
+internal sealed class ResetLuns(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    public ResetLuns(EngineContext ctx) => _ctx = ctx;
+    readonly EngineContext _ctx = ctx;
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<LunResetRequest> requests, CancellationToken ct)
     {

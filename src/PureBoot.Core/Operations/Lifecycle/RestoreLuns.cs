@@ -9,10 +9,9 @@ namespace PureBoot.Core.Operations;
 /// then; the snapshot stays. LUN numbers, ACL and CHAP stay the same (<see cref="DiskReplacement"/>). Refused while a
 /// node is logged in, unless Force (its session is dropped first).
 /// </summary>
-internal sealed class RestoreLuns
+internal sealed class RestoreLuns(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    public RestoreLuns(EngineContext ctx) => _ctx = ctx;
+    readonly EngineContext _ctx = ctx;
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<LunRestoreRequest> requests, CancellationToken ct)
     {

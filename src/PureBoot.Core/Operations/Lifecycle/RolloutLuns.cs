@@ -10,10 +10,9 @@ namespace PureBoot.Core.Operations;
 /// (before-IMAGE-vN) recorded as its previous disk; -Rollback restores that snapshot (one command). A batch per backend
 /// (<see cref="DiskReplacement"/>); <see cref="PlanAsync"/> computes the same decisions for -WhatIf and changes nothing.
 /// </summary>
-internal sealed class RolloutLuns
+internal sealed class RolloutLuns(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    public RolloutLuns(EngineContext ctx) => _ctx = ctx;
+    readonly EngineContext _ctx = ctx;
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<LunRolloutRequest> requests, CancellationToken ct)
     {

@@ -10,16 +10,10 @@ namespace PureBoot.Core.Operations;
 /// Set-IscsiLunAssignment: maps Ready LUNs into their nodes' ACLs (<see cref="AclPlanner"/>) in one plan per backend,
 /// verified from the saved config; half-made mappings of failed items are removed in a follow-up exchange.
 /// </summary>
-internal sealed class AssignLuns
+internal sealed class AssignLuns(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    readonly BatchRunner _runner;
-
-    public AssignLuns(EngineContext ctx)
-    {
-        _ctx = ctx;
-        _runner = new BatchRunner(ctx);
-    }
+    readonly EngineContext _ctx = ctx;
+    readonly BatchRunner _runner = new(ctx);
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<LunAssignRequest> requests, CancellationToken ct)
     {

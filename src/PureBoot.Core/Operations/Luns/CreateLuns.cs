@@ -13,18 +13,12 @@ namespace PureBoot.Core.Operations;
 /// create-and-assign, the nodes' ACLs and mapped LUNs), decide each item from the saved config read back, commit, and
 /// remove what failed items half-made (<see cref="CreateCleanup"/>).
 /// </summary>
-internal sealed class CreateLuns
+internal sealed class CreateLuns(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    readonly BatchRunner _runner;
+    readonly EngineContext _ctx = ctx;
+    readonly BatchRunner _runner = new(ctx);
     /// <summary>The image version each -Image item clones, by LUN name.</summary>
     readonly Dictionary<string, DiskImage> _images = new(StringComparer.Ordinal);
-
-    public CreateLuns(EngineContext ctx)
-    {
-        _ctx = ctx;
-        _runner = new BatchRunner(ctx);
-    }
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<LunCreateRequest> requests, CancellationToken ct)
     {
@@ -102,7 +96,8 @@ internal sealed class CreateLuns
         var createdPaths = await MakeBackingDataAsync(s, b, snap, ws, _images, ct);
 
         var changes = new List<LioChange>();
-        if (b.Mode == TargetMode.Shared) changes.AddRange(TargetShape.Ensure(snap.Live, b, b.SharedTargetIqn, LioChange.SharedItem));
+        // No target for a batch whose every item already failed (a clone that did not fit, ...).
+        if (b.Mode == TargetMode.Shared && ws.Any(w => w.Ok)) changes.AddRange(TargetShape.Ensure(snap.Live, b, b.SharedTargetIqn, LioChange.SharedItem));
         foreach (var w in ws.Where(w => w.Ok))
         {
             // FileIO: the file is there and gives the size.
@@ -120,13 +115,13 @@ internal sealed class CreateLuns
             _runner.Commit(planned, null, null);   // the node is recorded before the plan goes out
         }
         _ctx.Report("Creating LUNs", $"applying {changes.Count} changes on {b.Name}", 40);
-        var run = await _runner.ApplyAsync(s, changes, ct);
+        var run = changes.Count > 0 ? await _runner.ApplyAsync(s, changes, ct) : null;
 
-        foreach (var w in ws.Where(w => w.Ok))
+        foreach (var w in run is null ? new List<LunWork>() : ws.Where(w => w.Ok).ToList())
         {
             if (w.Row.SourceImage is not null && w.Row.SizeBytes == 0)
-                w.Row.SizeBytes = run.Saved.FindStorageObject(b.StoragePlugin, w.Row.StorageObjectName!)?.Size ?? 0;
-            if (ExportChecks.Verdict(run.Saved, b, w.Row, w.Chap) is { } problem)
+                w.Row.SizeBytes = run!.Saved.FindStorageObject(b.StoragePlugin, w.Row.StorageObjectName!)?.Size ?? 0;
+            if (ExportChecks.Verdict(run!.Saved, b, w.Row, w.Chap) is { } problem)
                 w.Fail(FailureKind.TargetRejected, BatchRunner.Explain(problem, run, w.Key));
         }
         foreach (var w in ws)
@@ -143,7 +138,7 @@ internal sealed class CreateLuns
         if (failed.Count > 0)
         {
             _ctx.Report("Creating LUNs", $"removing what {failed.Count} failed items left on {b.Name}", 80);
-            await new CreateCleanup(_ctx, _runner, s, b, snap.Live).RunAsync(failed, run.Saved, createdPaths, ct);
+            await new CreateCleanup(_ctx, _runner, s, b, snap.Live).RunAsync(failed, run?.Saved ?? snap.Live, createdPaths, ct);
         }
     }
 

@@ -9,16 +9,10 @@ namespace PureBoot.Core.Operations;
 /// Remove-IscsiLun: one plan per backend unmaps and unexports the LUNs and deletes their storage objects (never one
 /// another LUN still exports); the backing data goes afterwards, only once no storage object refers to it.
 /// </summary>
-internal sealed class RemoveLuns
+internal sealed class RemoveLuns(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    readonly BatchRunner _runner;
-
-    public RemoveLuns(EngineContext ctx)
-    {
-        _ctx = ctx;
-        _runner = new BatchRunner(ctx);
-    }
+    readonly EngineContext _ctx = ctx;
+    readonly BatchRunner _runner = new(ctx);
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<LunRemoveRequest> requests, CancellationToken ct)
     {
@@ -65,6 +59,8 @@ internal sealed class RemoveLuns
             changes.Add(new DeleteStorageObject(w.Key, plugin, so.Name));
             deleting.Add(so.Name);
         }
+        var removing = ws.Select(w => w.Row.Id).ToHashSet();
+        Unmapping.RetireEmptySharedTarget(live, b, _ctx.Inventory.ListLunsOnTarget(b.Id).Where(l => !removing.Contains(l.Id)), changes);
         var saved = changes.Count > 0 ? (await _runner.ApplyAsync(s, changes, ct)).Saved : live;
 
         var dataSteps = new List<HostStep>();

@@ -11,16 +11,10 @@ namespace PureBoot.Core.Operations;
 /// fixes a file's size when the storage object is made, so the file is grown and the storage object, LUN and
 /// mappings are made again in one plan; the node's disk goes away for that moment, so grow while it is down.
 /// </summary>
-internal sealed class ResizeLun
+internal sealed class ResizeLun(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    readonly BatchRunner _runner;
-
-    public ResizeLun(EngineContext ctx)
-    {
-        _ctx = ctx;
-        _runner = new BatchRunner(ctx);
-    }
+    readonly EngineContext _ctx = ctx;
+    readonly BatchRunner _runner = new(ctx);
 
     /// <summary>Validates the request against the inventory; null when there is nothing to send (failed, or already that size).</summary>
     public LunWork? Check(string name, long newSizeBytes, LunOutcome o)

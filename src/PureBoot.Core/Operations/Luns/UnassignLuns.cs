@@ -5,16 +5,10 @@ using PureBoot.Core.Transport;
 namespace PureBoot.Core.Operations;
 
 /// <summary>Remove-IscsiLunAssignment: unmaps LUNs from their nodes (ACLs left mapping nothing go too); the LUNs stay exported, Ready.</summary>
-internal sealed class UnassignLuns
+internal sealed class UnassignLuns(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    readonly BatchRunner _runner;
-
-    public UnassignLuns(EngineContext ctx)
-    {
-        _ctx = ctx;
-        _runner = new BatchRunner(ctx);
-    }
+    readonly EngineContext _ctx = ctx;
+    readonly BatchRunner _runner = new(ctx);
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<string> lunNames, CancellationToken ct)
     {

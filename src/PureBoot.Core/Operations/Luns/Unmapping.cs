@@ -38,4 +38,21 @@ internal static class Unmapping
         if (b.Mode == TargetMode.PerLun && (tpg.Luns.Count == 0 || (ours && tpg.Luns.Count == 1))) return new DeleteTarget(item, lun.TargetIqn);
         return ours ? new DeleteLun(item, lun.TargetIqn, index) : null;
     }
+
+    /// <summary>
+    /// The Shared target goes with its last LUN: when no row still uses it (<paramref name="remaining"/>) and the plan
+    /// already removes every LUN and ACL it holds, a DeleteTarget is added, so removing every LUN leaves nothing behind.
+    /// A target still holding anything the plan does not remove (someone else's LUN or ACL) stays.
+    /// </summary>
+    public static void RetireEmptySharedTarget(LioConfig live, Backend b, IEnumerable<Lun> remaining, List<LioChange> plan)
+    {
+        var target = b.SharedTargetIqn;
+        if (b.Mode != TargetMode.Shared || live.FindTarget(target) is not { } t || remaining.Any(r => r.TargetIqn == target)) return;
+        var deletedSo = plan.OfType<DeleteStorageObject>().Select(d => $"/backstores/{d.Plugin}/{d.Name}").ToHashSet();
+        bool LunGoes(TpgLun l) => deletedSo.Contains(l.StorageObject) || plan.OfType<DeleteLun>().Any(d => d.Target == target && d.Index == l.Index);
+        bool AclGoes(NodeAcl a) => plan.OfType<DeleteNodeAcl>().Any(d => d.Target == target && d.Initiator == a.NodeWwn);
+        // Only when this plan takes its last LUN: an already empty target is an orphan, removed with -RemoveOrphans.
+        if (t.Tpgs.Any(tpg => tpg.Tag != 1) || t.Tpg1 is not { } tpg1 || tpg1.Luns.Count == 0 || !tpg1.Luns.All(LunGoes) || !tpg1.NodeAcls.All(AclGoes)) return;
+        plan.Add(new DeleteTarget(LioChange.SharedItem, target));
+    }
 }

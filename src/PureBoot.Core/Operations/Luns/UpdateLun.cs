@@ -9,16 +9,10 @@ namespace PureBoot.Core.Operations;
 /// Set-IscsiLun: a LUN's description and CHAP. For an assigned (Active) LUN the new credential is written to the node's
 /// ACL at once; LUNs sharing that ACL (Shared mode) change with it.
 /// </summary>
-internal sealed class UpdateLun
+internal sealed class UpdateLun(EngineContext ctx)
 {
-    readonly EngineContext _ctx;
-    readonly BatchRunner _runner;
-
-    public UpdateLun(EngineContext ctx)
-    {
-        _ctx = ctx;
-        _runner = new BatchRunner(ctx);
-    }
+    readonly EngineContext _ctx = ctx;
+    readonly BatchRunner _runner = new(ctx);
 
     /// <summary>Validates and applies the change to the rows in memory (nothing written). Null when it failed.</summary>
     public List<LunWork>? Check(string name, string? description, ChapChange? chap, LunOutcome o)

@@ -31,6 +31,7 @@ internal static class HostFailures
         return code switch
         {
             "lock-timeout" => new(b.Endpoint, TargetHostFailure.LockTimeout, $"Backend '{b.Name}' ({b.Endpoint}): {rest}."),
+            "targetcli-missing" => new(b.Endpoint, TargetHostFailure.TargetcliMissing, $"Backend '{b.Name}' ({b.Endpoint}): {rest}; install it, or let PureBoot use rtslib (Set-IscsiBackend {b.Name} -Executor Rtslib)."),
             "lock-denied" => new(b.Endpoint, TargetHostFailure.NeedsRoot, b.UseSudo
                 ? $"Backend '{b.Name}' ({b.Endpoint}): {rest}; PureBoot needs root on the storage host."
                 : $"Backend '{b.Name}' ({b.Endpoint}): {rest}; PureBoot needs root on the storage host: connect as root, or give the user passwordless sudo and set the backend's UseSudo (Set-IscsiBackend {b.Name} -UseSudo)."),

@@ -76,6 +76,9 @@ echo "@@PB-READY {{nonce}}"
         var kind = backend.Storage == StorageKind.FileIO ? "fileio" : "block";
         var path = request.IncludeStorage ? backend.StoragePath : "";
         var sb = new StringBuilder("{\n");
+        // A backend that changes LIO through targetcli is refused before anything is written when it has none.
+        if (backend.Executor == LioExecutorKind.Targetcli)
+            sb.Append("if ! command -v targetcli >/dev/null; then echo \"@@PB-FATAL targetcli-missing targetcli is not installed (package targetcli-fb)\"; fi\n");
         sb.Append($"echo '@@PB-BEGIN snapshot {nonce}'\n");
         sb.Append($"python3 \"$pb_t/lio_snapshot.py\" {Quote(kind)} {Quote(path)} {(request.IncludeSessions ? "1" : "0")} 2>\"$pb_t/py.err\"\n");
         sb.Append($"echo \"@@PB-END snapshot {nonce} $?\"\n");

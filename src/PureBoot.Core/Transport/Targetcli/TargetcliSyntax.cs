@@ -131,7 +131,8 @@ public static class TargetcliSyntax
     {
         var lineCount = rendered.Count + 3;   // the wrapper line, the plan, saveconfig, exit
         var (banner, chunks) = SplitByPrompt(console, lineCount);
-        var byChange = changes.ToDictionary(c => c, _ => new List<string>(), ReferenceEqualityComparer.Instance);
+        var byChange = new Dictionary<LioChange, List<string>>(ReferenceEqualityComparer.Instance);
+        foreach (var c in changes) byChange[c] = new List<string>();
         for (int i = 0; i < rendered.Count; i++)
             if (chunks[i + 1].Length > 0) byChange[rendered[i].Change].Add(Redaction.RedactText(chunks[i + 1]));
         var other = banner + "\n" + chunks[0] + "\n" + string.Join("\n", chunks.Skip(rendered.Count + 1));

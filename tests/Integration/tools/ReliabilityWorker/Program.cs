@@ -10,6 +10,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using PureBoot.Core.Operations;
 using PureBoot.Core.Transport;
+using PureBoot.Core.Transport.Shell;
 
 var a = new Dictionary<string, string>();
 for (int i = 0; i + 1 < args.Length; i += 2) a[args[i].TrimStart('-')] = args[i + 1];
@@ -32,7 +33,7 @@ var result = new Dictionary<string, object?> { ["prefix"] = prefix, ["pid"] = En
 int code;
 try
 {
-    using var engine = PureBootEngine.Open(Arg("db"), new ShellOptions { ControlDirectory = Arg("control-dir"), Log = Say, LockWaitSeconds = 1800 });
+    using var engine = PureBootEngine.Open(Arg("db"), new ShellTargetHostConnector(new ShellOptions { ControlDirectory = Arg("control-dir"), Log = Say, LockWaitSeconds = 1800 }));
     engine.Log = Say;
     for (int n = 0; n < nodes; n++) engine.AddNode($"{prefix}-node{n}", $"52:54:{macByte}:00:00:{n:x2}");
     var names = Enumerable.Range(0, count).Select(i => $"{prefix}-{i:00}").ToList();
