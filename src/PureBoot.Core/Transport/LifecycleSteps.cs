@@ -96,5 +96,5 @@ public sealed record SyncData(string ItemKey) : HostStep(ItemKey)
 /// <summary>Writes an image file's data into a new thin volume, skipping zero blocks (dd conv=sparse): the pool keeps holes unallocated.</summary>
 public sealed record FillThinVolume(string ItemKey, string Source, string Device) : HostStep(ItemKey)
 {
-    public override string Describe() => $"dd if={Source} of={Device} conv=sparse";
+    public override string Describe() => $"copy the data extents of {Source} into {Device}";
 }

@@ -176,3 +176,17 @@ public class ImageAndCloneTests
         Assert.DoesNotContain(r.H.Connector.Steps, st => st is CloneFile or MakeDirectory);
     }
 }
+
+public class SessionPathTests
+{
+    [Theory]
+    [InlineData("/sys/kernel/config/target/core/fileio_0/seat1", "/backstores/fileio/seat1")]
+    [InlineData("/sys/kernel/config/target/core/iblock_3/web01", "/backstores/block/web01")]
+    [InlineData("/backstores/fileio/web01", "/backstores/fileio/web01")]
+    public void ASessionsStorageObjectFromRtslibIsMatchedByItsTargetcliPath(string rtslib, string targetcli)
+    {
+        Assert.Equal(targetcli, PureBoot.Core.Lio.IscsiSession.TargetcliPath(rtslib));
+        var s = new PureBoot.Core.Lio.IscsiSession { Luns = new[] { new PureBoot.Core.Lio.SessionLun(0, rtslib) } };
+        Assert.True(s.Sees(targetcli));
+    }
+}
