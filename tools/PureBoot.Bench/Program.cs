@@ -1,6 +1,7 @@
 // PureBoot benchmark against the lab VM: batched provisioning vs the per-step approach, and status at scale.
 //   dotnet run -c Release --project tools/PureBoot.Bench -- [--lab /tmp/pureboot-lab/lab.env] [--sizes 10,50,100]
 //        [--baseline 10] [--status 100,500] [--out docs/BENCHMARKS.md]
+//   ... -- --lifecycle [--lab ...] [--kinds FileIO,Block] [--nodes 256] [--reset 100] [--executor Targetcli] [--out out/lifecycle-bench.md]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -9,6 +10,9 @@ using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
 using PureBoot.Core.Secrets;
 using PureBoot.Core.Transport;
+
+// The disk lifecycle's figures (issue 13): tools/PureBoot.Bench/Lifecycle.cs.
+if (args.Contains("--lifecycle")) return await LifecycleBench.RunAsync(args);
 
 var opt = Args.Parse(args);
 var lab = LabEnv.Load(opt.Lab);

@@ -63,9 +63,10 @@ internal sealed class CheckpointLuns(EngineContext ctx)
 
     async Task OnHostAsync(ITargetHostSession s, Backend b, List<LunWork> ws, CancellationToken ct)
     {
-        var snap = await s.SnapshotAsync(new SnapshotRequest(), ct);
+        // A checkpoint leaves LIO alone: the live state is read only when a copy's size must be known (no reflinks).
         var space = await Capacity.ReadAsync(s, b, ct);
-        var add = ws.Sum(w => Capacity.CloneCost(space, snap.Storage.FirstOrDefault(e => b.BackingPathPrefix + e.Name == w.Row.BackingPath)?.AllocatedBytes ?? w.Row.SizeBytes));
+        var storage = space.CloneMethod is CloneMethod.Reflink or CloneMethod.ThinSnapshot ? Array.Empty<StorageEntry>() : (await s.SnapshotAsync(new SnapshotRequest(), ct)).Storage;
+        var add = ws.Sum(w => Capacity.CloneCost(space, storage.FirstOrDefault(e => b.BackingPathPrefix + e.Name == w.Row.BackingPath)?.AllocatedBytes ?? w.Row.SizeBytes));
         try { Capacity.Ensure(b, space, add, "Lun"); }
         catch (InsufficientSpaceException e) { foreach (var w in ws) FailureMap.TryFail(w.Outcome, e); return; }
 
