@@ -1,5 +1,4 @@
 using PureBoot.Core.Model;
-using PureBoot.Core.Validation;
 
 namespace PureBoot.Core.Operations;
 

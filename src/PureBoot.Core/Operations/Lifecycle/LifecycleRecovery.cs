@@ -5,11 +5,12 @@ using PureBoot.Core.Transport;
 namespace PureBoot.Core.Operations;
 
 /// <summary>
-/// Sync-IscsiTarget's first step on a backend: finishes or rolls back what the disk lifecycle left in flight. A LUN whose
-/// restore, reset or rollout was interrupted is finished (the clone step is idempotent and the LUN was unexported
-/// while it ran); a rollout whose snapshot of the old disk was never taken is rolled back (nothing had changed). Images
-/// and snapshots left Creating are rolled back, those left Deleting are removed. A LUN a node is logged in to is left
-/// alone (its disk is not replaced under a running system). The ordinary convergence runs afterwards.
+/// Sync-IscsiTarget's first step on a backend: finishes or cancels what the disk lifecycle left in flight, by the phase
+/// its row recorded. A restore, reset or rollout still Started changed nothing (the storage object goes before the disk
+/// does): it is cancelled, and a rollout's snapshot of the old disk removed. One that got to Unexported is finished:
+/// the disk is replaced again (the clone step is idempotent and atomic) and exported. One that got to Replaced is only
+/// exported and its lineage recorded. A LUN someone is logged in to is not touched. Images and snapshots left Creating
+/// are rolled back, those left Deleting removed. The ordinary convergence runs afterwards.
 /// </summary>
 internal sealed class LifecycleRecovery
 {
@@ -123,8 +124,6 @@ internal sealed class LifecycleRecovery
                 return null;
         }
     }
-
-    void RollBack(LunWork w, LunSnapshot? keep) => _rollBack.Add((w, keep!));
 
     /// <summary>Carries the plan out; returns the LUNs' outcomes (a failure names why).</summary>
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(ITargetHostSession s, CancellationToken ct)
