@@ -42,6 +42,16 @@
         'Save-IscsiBootScript'
         'Get-IscsiLunChapCredential'
         'Get-PureBootAuditLog'
+        'New-IscsiImage'
+        'Get-IscsiImage'
+        'Remove-IscsiImage'
+        'Checkpoint-IscsiLun'
+        'Get-IscsiLunSnapshot'
+        'Remove-IscsiLunSnapshot'
+        'Restore-IscsiLun'
+        'Reset-IscsiLun'
+        'Update-IscsiLun'
+        'Get-IscsiBackendSpace'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -86,6 +86,14 @@ public sealed class LunNameCompleter : InventoryNameCompleter
         engine.ListLuns(new LunFilter { NameLike = pattern }).Select(l => (l.Name, $"{l.Name} ({l.SizeGB} GB on {l.BackendName}, {l.Status}{(l.NodeName is null ? "" : " for " + l.NodeName)})"));
 }
 
+/// <summary>-Image: the registered images, each name once with its latest version.</summary>
+public sealed class ImageNameCompleter : InventoryNameCompleter
+{
+    protected override IEnumerable<(string, string)> Names(PureBootEngine engine, string pattern) =>
+        engine.ListImages(pattern).GroupBy(i => i.Name, StringComparer.OrdinalIgnoreCase)
+            .Select(g => g.MaxBy(i => i.Version)!).Select(i => (i.Name, $"{i.Name} (v{i.Version} on {i.BackendName})"));
+}
+
 /// <summary>Get-PureBootAuditLog -ObjectName: the names the audit log records (LUNs, nodes, backends, LIO objects).</summary>
 public sealed class AuditObjectNameCompleter : InventoryNameCompleter
 {

@@ -36,6 +36,16 @@ public static class PureBootErrorIds
     public const string SyncFailed = "PureBoot.SyncFailed";
     /// <summary>Restart-IscsiTarget could not restart a LUN's export (it is not exported as recorded, or the target refused).</summary>
     public const string RestartFailed = "PureBoot.RestartFailed";
+    /// <summary>Provisioning would take a thin pool or filesystem beyond the backend's MaxFillPercent: nothing was made.</summary>
+    public const string InsufficientSpace = "PureBoot.InsufficientSpace";
+    /// <summary>The disk lifecycle's operations, when the host did not end up as asked.</summary>
+    public const string ImageCreateFailed = "PureBoot.ImageCreateFailed";
+    public const string ImageRemoveFailed = "PureBoot.ImageRemoveFailed";
+    public const string LunCheckpointFailed = "PureBoot.LunCheckpointFailed";
+    public const string SnapshotRemoveFailed = "PureBoot.SnapshotRemoveFailed";
+    public const string LunRestoreFailed = "PureBoot.LunRestoreFailed";
+    public const string LunResetFailed = "PureBoot.LunResetFailed";
+    public const string LunImageUpdateFailed = "PureBoot.LunImageUpdateFailed";
     /// <summary>Anything else (a bug): the message says what.</summary>
     public const string Unexpected = "PureBoot.Unexpected";
 }
@@ -71,10 +81,12 @@ internal static class PureBootErrors
         FailureKind.Conflict => (PureBootErrorIds.Conflict, ErrorCategory.InvalidOperation),
         FailureKind.HostUnavailable => (PureBootErrorIds.HostUnavailable, ErrorCategory.ConnectionError),
         FailureKind.SecretUnavailable => (PureBootErrorIds.SecretUnavailable, ErrorCategory.SecurityError),
+        FailureKind.InsufficientSpace => (PureBootErrorIds.InsufficientSpace, ErrorCategory.LimitsExceeded),
         _ => (rejectedId, ErrorCategory.WriteError),
     };
 
     const string CheckBackend = "Run Test-IscsiBackend to check the backend.";
+    const string FreeSpace = "Free space in the thin pool or filesystem, or raise the backend's limit (Set-IscsiBackend -MaxFillPercent).";
     const string UseTheKey = "Use the secret key the inventory was sealed with (PUREBOOT_SECRET_KEY or the key file).";
 
     /// <summary>An ErrorRecord for a Core exception. Core messages never hold secrets; nor does anything added here.</summary>
@@ -93,6 +105,8 @@ internal static class PureBootErrors
                 return Record(c.Kind == ConflictKind.AlreadyExists ? FailureKind.AlreadyExists : FailureKind.Conflict, e.Message, target, e);
             case SecretDecryptionException or SecretKeyException:
                 return Record(FailureKind.SecretUnavailable, e.Message, target, e, UseTheKey);
+            case InsufficientSpaceException x:
+                return Record(FailureKind.InsufficientSpace, e.Message, target ?? x.Backend, e, FreeSpace);
             case TargetHostException h:
                 return Make(PureBootErrorIds.HostUnavailable, HostCategory(h.Failure), e.Message, target, CheckBackend, FailureKind.HostUnavailable, e);
             case InventoryException:
@@ -120,8 +134,16 @@ internal static class PureBootErrors
         var kind = o.Failure ?? FailureKind.TargetRejected;
         if (kind == FailureKind.InvalidArgument && o.Parameter is not null && o.Reason is not null)
             return Invalid(Parameter(o.Parameter, parameterNames), o.Reason, o.Name, null);
-        var recommended = kind switch { FailureKind.HostUnavailable => CheckBackend, FailureKind.SecretUnavailable => UseTheKey, _ => null };
+        var recommended = kind switch { FailureKind.HostUnavailable => CheckBackend, FailureKind.SecretUnavailable => UseTheKey, FailureKind.InsufficientSpace => FreeSpace, _ => null };
         var (id, category) = ForFailure(kind, rejectedId);
+        if (kind == FailureKind.InsufficientSpace && o.Parameter is not null)
+        {
+            // Which limit was hit (e.g. SizeGB), where a script finds it.
+            var space = Make(id, category, o.Error ?? $"{o.Name}: {kind}", o.Name, FreeSpace, kind);
+            space.CategoryInfo.TargetName = Parameter(o.Parameter, parameterNames);
+            space.CategoryInfo.TargetType = "Parameter";
+            return space;
+        }
         return Make(id, category, o.Error ?? $"{o.Name}: {kind}", o.Name, recommended, kind);
     }
 

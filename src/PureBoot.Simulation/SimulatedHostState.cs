@@ -15,12 +15,28 @@ public sealed class SimulatedFile
     public long AllocatedBytes { get; set; }
     /// <summary>An opaque label of what the file holds (an image name), carried by copies; null for zeros.</summary>
     public string? Content { get; set; }
+    /// <summary>Extents shared with reflinked files (ids into <see cref="SimulatedHostState.Extents"/>); AllocatedBytes is the file's own.</summary>
+    public List<string>? Shared { get; set; }
+    /// <summary>chmod's mode when PureBoot set one (0400 for images and snapshots).</summary>
+    public string? Mode { get; set; }
+    /// <summary>The file's first 8 bytes in hex (null: zeros), for pb_inspect's format check.</summary>
+    public string? Magic { get; set; }
 }
 
 public sealed class SimulatedLogicalVolume
 {
     public long SizeBytes { get; set; }
     public string? Content { get; set; }
+    /// <summary>"thin-pool" for a thin pool, "thin" for a thin volume, null for a linear volume.</summary>
+    public string? SegmentType { get; set; }
+    /// <summary>A thin volume's pool.</summary>
+    public string? ThinPool { get; set; }
+    /// <summary>A thin pool's metadata size.</summary>
+    public long MetadataBytes { get; set; }
+    /// <summary>A thin volume's own mapped bytes; blocks shared with its origin or snapshots are in <see cref="Shared"/>.</summary>
+    public long MappedBytes { get; set; }
+    public List<string>? Shared { get; set; }
+    public bool ReadOnly { get; set; }
 }
 
 public sealed class SimulatedVolumeGroup
@@ -31,7 +47,8 @@ public sealed class SimulatedVolumeGroup
     public SortedDictionary<string, SimulatedLogicalVolume> LogicalVolumes { get; set; } = new(StringComparer.Ordinal);
 
     [JsonIgnore] public long TotalExtents => SizeBytes / ExtentBytes;
-    [JsonIgnore] public long UsedExtents => LogicalVolumes.Values.Sum(l => (l.SizeBytes + ExtentBytes - 1) / ExtentBytes);
+    // Thin volumes live in their pool, not in the volume group's extents; a pool takes its data and metadata.
+    [JsonIgnore] public long UsedExtents => LogicalVolumes.Values.Where(l => l.SegmentType != "thin").Sum(l => (l.SizeBytes + l.MetadataBytes + ExtentBytes - 1) / ExtentBytes);
     [JsonIgnore] public long FreeExtents => TotalExtents - UsedExtents;
 }
 
@@ -67,7 +84,7 @@ public sealed class SimulatedFault
 /// the saved configuration file, targetcli's persisted preferences, files and directories, LVM volume groups,
 /// iSCSI sessions and injected faults.
 /// </summary>
-public sealed class SimulatedHostState
+public sealed partial class SimulatedHostState
 {
     public const string DefaultStorageDirectory = "/var/lib/pureboot/luns";
     public const string DefaultVolumeGroup = "pureboot";
@@ -354,6 +371,8 @@ public sealed class SimulatedHostState
         s.Directories ??= new();
         s.Sessions ??= new();
         s.Faults ??= new();
+        s.Filesystems ??= new();
+        s.Extents = new SortedDictionary<string, long>(s.Extents ?? new(), StringComparer.Ordinal);
         return s;
     }
 

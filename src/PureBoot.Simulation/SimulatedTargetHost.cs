@@ -114,7 +114,7 @@ public sealed class SimulatedTargetHost : ITargetHostSession
             if (!State.DirectoryExists(dir)) return $"storage directory {Backend.StoragePath} does not exist";
             foreach (var (path, f) in State.Files)
                 if (SimulatedHostState.ParentOf(path) == dir)
-                    storage.Add(new StorageEntry(path[(dir.Length == 1 ? 1 : dir.Length + 1)..], f.SizeBytes, f.AllocatedBytes));
+                    storage.Add(new StorageEntry(path[(dir.Length == 1 ? 1 : dir.Length + 1)..], f.SizeBytes, State.BlocksOf(f)));
             return null;
         }
         if (!State.VolumeGroups.TryGetValue(Backend.StoragePath, out var vg))
@@ -250,7 +250,7 @@ public sealed class SimulatedTargetHost : ITargetHostSession
 }
 
 /// <summary>What the shell transport's helper functions do, on a simulated host (LC_ALL=C messages).</summary>
-internal static class SimulatedShell
+internal static partial class SimulatedShell
 {
     public static (int Code, string Output) Run(SimulatedHostState s, HostStep step) => step switch
     {
@@ -263,7 +263,7 @@ internal static class SimulatedShell
         ExtendLogicalVolume e => LvExtend(s, e.VolumeGroup, e.Name, e.SizeBytes),
         RemoveLogicalVolume r => LvRemove(s, r.VolumeGroup, r.Name),
         CopyImageToDevice d => Dd(s, d.Source, d.Device),
-        _ => (127, $"unknown host step {step.GetType().Name}"),
+        _ => Lifecycle(s, step) ?? (127, $"unknown host step {step.GetType().Name}"),
     };
 
     static string N(string p) => SimulatedHostState.NormalizePath(p);

@@ -25,6 +25,10 @@ public sealed class Lab
     public required string VolumeGroup { get; init; }
     public required string LunDir { get; init; }
     public required string StateDir { get; init; }
+    /// <summary>An XFS filesystem with reflinks (the disk lifecycle's FileIO storage), when the lab has one.</summary>
+    public string? XfsDir { get; init; }
+    /// <summary>The thin pool in <see cref="VolumeGroup"/>, when the lab has one.</summary>
+    public string? ThinPool { get; init; }
 
     static Lab? Load()
     {
@@ -41,6 +45,7 @@ public sealed class Lab
             RootKey = Get("PUREBOOT_LAB_ROOT_KEY"), User = Get("PUREBOOT_LAB_USER"), UserKey = Get("PUREBOOT_LAB_USER_KEY"),
             KnownHosts = Get("PUREBOOT_LAB_KNOWN_HOSTS"), VolumeGroup = Get("PUREBOOT_LAB_VG"), LunDir = Get("PUREBOOT_LAB_LUN_DIR"),
             StateDir = Path.GetDirectoryName(path)!,
+            XfsDir = env.GetValueOrDefault("PUREBOOT_LAB_XFS_DIR"), ThinPool = env.GetValueOrDefault("PUREBOOT_LAB_THIN_POOL"),
         };
     }
 

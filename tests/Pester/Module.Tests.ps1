@@ -10,7 +10,9 @@ BeforeAll {
         'New-IscsiLun', 'Get-IscsiLun', 'Set-IscsiLun', 'Resize-IscsiLun', 'Remove-IscsiLun',
         'Set-IscsiLunAssignment', 'Remove-IscsiLunAssignment',
         'Get-IscsiTargetStatus', 'Get-IscsiLunChapCredential', 'Get-PureBootAuditLog',
-        'Sync-IscsiTarget', 'Import-IscsiTargetConfig', 'Restart-IscsiTarget', 'Get-IscsiBootScript', 'Save-IscsiBootScript'
+        'Sync-IscsiTarget', 'Import-IscsiTargetConfig', 'Restart-IscsiTarget', 'Get-IscsiBootScript', 'Save-IscsiBootScript',
+        'New-IscsiImage', 'Get-IscsiImage', 'Remove-IscsiImage', 'Checkpoint-IscsiLun', 'Get-IscsiLunSnapshot', 'Remove-IscsiLunSnapshot',
+        'Restore-IscsiLun', 'Reset-IscsiLun', 'Update-IscsiLun', 'Get-IscsiBackendSpace'
     ) | Sort-Object
 }
 

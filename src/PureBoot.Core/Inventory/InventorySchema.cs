@@ -102,6 +102,45 @@ internal static class InventorySchema
         """
         ALTER TABLE backends ADD COLUMN executor TEXT NOT NULL DEFAULT 'Targetcli';
         """,
+        // v4: the disk lifecycle: versioned images, LUN snapshots, each LUN's lineage, thin pools and fill limits.
+        """
+        ALTER TABLE backends ADD COLUMN thin_pool TEXT;
+        ALTER TABLE backends ADD COLUMN max_fill_percent INTEGER NOT NULL DEFAULT 90;
+
+        CREATE TABLE images (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            backend_id      INTEGER NOT NULL REFERENCES backends(id) ON DELETE RESTRICT,
+            name            TEXT NOT NULL COLLATE NOCASE,
+            version         INTEGER NOT NULL,
+            path            TEXT NOT NULL,
+            size_bytes      INTEGER NOT NULL,
+            allocated_bytes INTEGER NOT NULL,
+            source          TEXT NOT NULL,
+            status          TEXT NOT NULL,
+            description     TEXT,
+            created         TEXT NOT NULL,
+            UNIQUE (backend_id, name, version),
+            UNIQUE (backend_id, path)
+        );
+
+        CREATE TABLE snapshots (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            lun_id      INTEGER NOT NULL REFERENCES luns(id) ON DELETE RESTRICT,
+            name        TEXT NOT NULL COLLATE NOCASE,
+            path        TEXT NOT NULL,
+            size_bytes  INTEGER NOT NULL,
+            image_id    INTEGER REFERENCES images(id) ON DELETE RESTRICT,
+            status      TEXT NOT NULL,
+            description TEXT,
+            created     TEXT NOT NULL,
+            UNIQUE (lun_id, name)
+        );
+        CREATE INDEX snapshots_image ON snapshots(image_id);
+
+        ALTER TABLE luns ADD COLUMN image_id INTEGER REFERENCES images(id);
+        ALTER TABLE luns ADD COLUMN previous_snapshot_id INTEGER REFERENCES snapshots(id);
+        CREATE INDEX luns_image ON luns(image_id);
+        """,
     ];
 
     public static int LatestVersion => Migrations.Count;

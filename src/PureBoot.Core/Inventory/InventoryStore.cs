@@ -11,7 +11,7 @@ namespace PureBoot.Core.Inventory;
 /// failing with "database is locked"; SQLITE_BUSY is retried as a backstop. An instance is safe to share between
 /// threads (calls are serialised); several instances or processes may use the same file.
 /// </summary>
-public sealed class InventoryStore : IDisposable
+public sealed partial class InventoryStore : IDisposable
 {
     /// <summary>How long a write waits for other processes before giving up.</summary>
     public static TimeSpan MaxBusyWait { get; set; } = TimeSpan.FromMinutes(2);

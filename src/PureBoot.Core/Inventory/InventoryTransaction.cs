@@ -9,7 +9,7 @@ namespace PureBoot.Core.Inventory;
 /// Everything done through it commits together or not at all, so a LUN state change and its audit row are atomic.
 /// Reads through it see the transaction's own writes. Do not keep it after the callback returns.
 /// </summary>
-public sealed class InventoryTransaction
+public sealed partial class InventoryTransaction
 {
     private const string KeyCheckMetaKey = "secret_key_check";
 
@@ -38,7 +38,7 @@ public sealed class InventoryTransaction
 
     private const string BackendColumns =
         "id, name, transport, host, port, \"user\", identity_file, use_sudo, host_key_policy, known_hosts_file, iqn_prefix, " +
-        "portal_address, portal_port, storage, storage_path, mode, simulation_state_path, description, created, updated, image_directory, executor";
+        "portal_address, portal_port, storage, storage_path, mode, simulation_state_path, description, created, updated, image_directory, executor, thin_pool, max_fill_percent";
 
     public Backend AddBackend(Backend backend)
     {
@@ -46,9 +46,9 @@ public sealed class InventoryTransaction
         var now = Now();
         using var cmd = Command(
             "INSERT INTO backends (name, transport, host, port, \"user\", identity_file, use_sudo, host_key_policy, known_hosts_file, " +
-            "iqn_prefix, portal_address, portal_port, storage, storage_path, mode, simulation_state_path, description, created, updated, image_directory, executor) " +
+            "iqn_prefix, portal_address, portal_port, storage, storage_path, mode, simulation_state_path, description, created, updated, image_directory, executor, thin_pool, max_fill_percent) " +
             "VALUES ($name, $transport, $host, $port, $user, $identity_file, $use_sudo, $host_key_policy, $known_hosts_file, " +
-            "$iqn_prefix, $portal_address, $portal_port, $storage, $storage_path, $mode, $simulation_state_path, $description, $created, $updated, $image_directory, $executor) " +
+            "$iqn_prefix, $portal_address, $portal_port, $storage, $storage_path, $mode, $simulation_state_path, $description, $created, $updated, $image_directory, $executor, $thin_pool, $max_fill_percent) " +
             "RETURNING id;");
         BindBackend(cmd, backend);
         cmd.Parameters.AddWithValue("$created", FormatTime(now));
@@ -75,7 +75,7 @@ public sealed class InventoryTransaction
             "identity_file = $identity_file, use_sudo = $use_sudo, host_key_policy = $host_key_policy, known_hosts_file = $known_hosts_file, " +
             "iqn_prefix = $iqn_prefix, portal_address = $portal_address, portal_port = $portal_port, storage = $storage, " +
             "storage_path = $storage_path, image_directory = $image_directory, mode = $mode, simulation_state_path = $simulation_state_path, description = $description, executor = $executor, " +
-            "updated = $updated WHERE id = $id;");
+            "thin_pool = $thin_pool, max_fill_percent = $max_fill_percent, updated = $updated WHERE id = $id;");
         BindBackend(cmd, backend);
         cmd.Parameters.AddWithValue("$updated", FormatTime(now));
         cmd.Parameters.AddWithValue("$id", backend.Id);
@@ -123,6 +123,10 @@ public sealed class InventoryTransaction
         if (luns.Count > 0)
             throw new InventoryConflictException(
                 $"backend '{backend.Name}' cannot be removed: {Describe(luns)} still on it; remove those LUNs first");
+        var images = ListImages(backendId: backend.Id);
+        if (images.Count > 0)
+            throw new InventoryConflictException(
+                $"backend '{backend.Name}' cannot be removed: {images.Count} image versions ({string.Join(", ", images.Take(5).Select(i => i.Label))}) are still on it; remove them first (Remove-IscsiImage)");
         using var cmd = Command("DELETE FROM backends WHERE id = $id;");
         cmd.Parameters.AddWithValue("$id", backend.Id);
         try { cmd.ExecuteNonQuery(); }
@@ -151,6 +155,8 @@ public sealed class InventoryTransaction
         cmd.Parameters.AddWithValue("$image_directory", (object?)b.ImageDirectory ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$mode", b.Mode.ToString());
         cmd.Parameters.AddWithValue("$executor", b.Executor.ToString());
+        cmd.Parameters.AddWithValue("$thin_pool", Db(b.ThinPool));
+        cmd.Parameters.AddWithValue("$max_fill_percent", b.MaxFillPercent);
         cmd.Parameters.AddWithValue("$simulation_state_path", Db(b.SimulationStatePath));
         cmd.Parameters.AddWithValue("$description", Db(b.Description));
     }
@@ -181,6 +187,8 @@ public sealed class InventoryTransaction
                 ImageDirectory = r.GetStringOrNull("image_directory"),
                 Mode = r.GetEnumCol<TargetMode>("mode"),
                 Executor = r.GetEnumCol<LioExecutorKind>("executor"),
+                ThinPool = r.GetStringOrNull("thin_pool"),
+                MaxFillPercent = checked((int)r.GetInt64Col("max_fill_percent")),
                 SimulationStatePath = r.GetStringOrNull("simulation_state_path"),
                 Description = r.GetStringOrNull("description"),
                 Created = r.GetTimeCol("created"),
@@ -353,13 +361,15 @@ public sealed class InventoryTransaction
     // ---------------------------------------------------------------- LUNs
 
     private const string LunSelect =
-        "SELECT l.*, b.name AS backend_name, n.name AS node_name FROM luns l " +
-        "JOIN backends b ON b.id = l.backend_id LEFT JOIN nodes n ON n.id = l.node_id";
+        "SELECT l.*, b.name AS backend_name, n.name AS node_name, i.name AS image_name, i.version AS image_version, " +
+        "ps.name AS previous_snapshot_name FROM luns l " +
+        "JOIN backends b ON b.id = l.backend_id LEFT JOIN nodes n ON n.id = l.node_id " +
+        "LEFT JOIN images i ON i.id = l.image_id LEFT JOIN snapshots ps ON ps.id = l.previous_snapshot_id";
 
     private const string LunValueColumns =
         "name, size_bytes, backend_id, purpose, status, error_message, storage_object_name, backing_path, target_iqn, tpg_lun_index, " +
         "node_id, initiator_iqn, mapped_lun_index, chap_enabled, chap_user, chap_secret_sealed, mutual_chap_enabled, mutual_chap_user, " +
-        "mutual_chap_secret_sealed, source_image, description, pending_operation";
+        "mutual_chap_secret_sealed, source_image, description, pending_operation, image_id, previous_snapshot_id";
 
     /// <summary>Adds the LUNs (all or nothing when called through one transaction); sets Id, Created, Updated,
     /// BackendName and NodeName.</summary>
@@ -499,6 +509,8 @@ public sealed class InventoryTransaction
         cmd.Parameters.AddWithValue("$source_image", Db(l.SourceImage));
         cmd.Parameters.AddWithValue("$description", Db(l.Description));
         cmd.Parameters.AddWithValue("$pending_operation", Db(l.PendingOperation?.Text));
+        cmd.Parameters.AddWithValue("$image_id", Db(l.ImageId));
+        cmd.Parameters.AddWithValue("$previous_snapshot_id", Db(l.PreviousSnapshotId));
     }
 
     private static List<Lun> ReadLuns(SqliteCommand cmd)
@@ -534,6 +546,11 @@ public sealed class InventoryTransaction
                 SourceImage = r.GetStringOrNull("source_image"),
                 Description = r.GetStringOrNull("description"),
                 PendingOperation = PendingOperation.Parse(r.GetStringOrNull("pending_operation")),
+                ImageId = r.GetInt64OrNull("image_id"),
+                ImageName = r.GetStringOrNull("image_name"),
+                ImageVersion = r.GetInt32OrNull("image_version"),
+                PreviousSnapshotId = r.GetInt64OrNull("previous_snapshot_id"),
+                PreviousSnapshot = r.GetStringOrNull("previous_snapshot_name"),
                 Created = r.GetTimeCol("created"),
                 Updated = r.GetTimeCol("updated"),
             });
@@ -544,12 +561,16 @@ public sealed class InventoryTransaction
     private void RefreshLunNames(Lun lun)
     {
         using var cmd = Command(
-            "SELECT b.name, n.name FROM luns l JOIN backends b ON b.id = l.backend_id LEFT JOIN nodes n ON n.id = l.node_id WHERE l.id = $id;");
+            "SELECT b.name, n.name, i.name, i.version, ps.name FROM luns l JOIN backends b ON b.id = l.backend_id LEFT JOIN nodes n ON n.id = l.node_id " +
+            "LEFT JOIN images i ON i.id = l.image_id LEFT JOIN snapshots ps ON ps.id = l.previous_snapshot_id WHERE l.id = $id;");
         cmd.Parameters.AddWithValue("$id", lun.Id);
         using var r = cmd.ExecuteReader();
         if (!r.Read()) return;
         lun.BackendName = r.GetString(0);
         lun.NodeName = r.IsDBNull(1) ? null : r.GetString(1);
+        lun.ImageName = r.IsDBNull(2) ? null : r.GetString(2);
+        lun.ImageVersion = r.IsDBNull(3) ? null : checked((int)r.GetInt64(3));
+        lun.PreviousSnapshot = r.IsDBNull(4) ? null : r.GetString(4);
     }
 
     private InventoryException LunConflict(SqliteException ex, Lun lun)

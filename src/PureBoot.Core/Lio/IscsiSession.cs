@@ -16,7 +16,24 @@ public sealed class IscsiSession
     public IReadOnlyList<string> Addresses { get; init; } = Array.Empty<string>();
 
     /// <summary>True when the session sees the storage object at this path (e.g. /backstores/fileio/web01).</summary>
-    public bool Sees(string storageObjectPath) => Luns.Any(l => l.StorageObject == storageObjectPath);
+    public bool Sees(string storageObjectPath) => Luns.Any(l => TargetcliPath(l.StorageObject) == storageObjectPath);
+
+    /// <summary>
+    /// A storage object's targetcli path. rtslib's StorageObject.path (what the host's dump gives) is its configfs
+    /// directory, /sys/kernel/config/target/core/PLUGIN_N/NAME; targetcli and PureBoot say /backstores/PLUGIN/NAME.
+    /// </summary>
+    public static string TargetcliPath(string path)
+    {
+        const string core = "/sys/kernel/config/target/core/";
+        if (!path.StartsWith(core, StringComparison.Ordinal)) return path;
+        var parts = path[core.Length..].Split('/');
+        if (parts.Length != 2) return path;
+        var hba = parts[0];
+        var us = hba.LastIndexOf('_');
+        var plugin = us > 0 && hba[(us + 1)..].All(char.IsAsciiDigit) ? hba[..us] : hba;
+        // rtslib names the block (iblock) backstore's HBA "iblock"; targetcli calls it "block".
+        return $"/backstores/{(plugin == "iblock" ? "block" : plugin)}/{parts[1]}";
+    }
 
     public override string ToString() => $"{InitiatorIqn} on {TargetIqn} ({State})";
 }

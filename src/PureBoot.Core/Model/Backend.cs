@@ -42,6 +42,13 @@ public sealed class Backend
     public LioExecutorKind Executor { get; set; } = LioExecutorKind.Rtslib;
     /// <summary>Where source (golden) images live. FileIO: defaults to StoragePath; Block: /var/lib/pureboot/images.</summary>
     public string? ImageDirectory { get; set; }
+    /// <summary>Block: the thin pool (an LV in the StoragePath volume group) that holds thin LUNs, images and snapshots.</summary>
+    public string? ThinPool { get; set; }
+    /// <summary>
+    /// Provisioning (create, clone, snapshot, reset, rollout) that would fill the thin pool's data or metadata, or a
+    /// FileIO filesystem, beyond this percentage is refused (default 90).
+    /// </summary>
+    public int MaxFillPercent { get; set; } = 90;
     public string EffectiveImageDirectory => ImageDirectory ?? (Storage == StorageKind.FileIO ? StoragePath : "/var/lib/pureboot/images");
     /// <summary>Simulated transport: the JSON file holding the simulated host.</summary>
     public string? SimulationStatePath { get; set; }

@@ -46,6 +46,13 @@ public sealed class Lun
     internal byte[]? MutualChapSecretSealed { get; set; }
 
     public string? SourceImage { get; set; }
+    /// <summary>Lineage: the image version this LUN's disk is a clone of (New-IscsiLun -Image, Reset-IscsiLun, Update-IscsiLun).</summary>
+    public long? ImageId { get; set; }
+    public string? ImageName { get; set; }
+    public int? ImageVersion { get; set; }
+    /// <summary>After Update-IscsiLun: the snapshot that holds the disk it had before (Update-IscsiLun -Rollback restores it).</summary>
+    public long? PreviousSnapshotId { get; set; }
+    public string? PreviousSnapshot { get; set; }
     public string? Description { get; set; }
     /// <summary>What the last batch was doing when it went out; null once it finished. See <see cref="Model.PendingOperation"/>.</summary>
     public PendingOperation? PendingOperation { get; set; }
@@ -54,6 +61,8 @@ public sealed class Lun
 
     public double SizeGB => Math.Round(SizeBytes / 1073741824.0, 2);
     public string Chap => !ChapEnabled ? "None" : MutualChapEnabled ? "Mutual" : "OneWay";
+    /// <summary>The image version of the LUN's disk as name:vN, or null.</summary>
+    public string? Image => ImageName is null ? null : $"{ImageName}:v{ImageVersion}";
 
     /// <summary>True when the row records its LIO objects (storage object, target and TPG LUN index).</summary>
     public bool HasLioObjects => StorageObjectName is not null && TargetIqn is not null && TpgLunIndex is not null;

@@ -29,12 +29,47 @@ public abstract record PendingOperation
         public override string Text => "resize:" + NewSizeBytes.ToString(CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Replace the LUN's disk with (a clone of) snapshot <paramref name="SnapshotId"/>; Sync-IscsiTarget finishes or cancels it by its phase.</summary>
+    public sealed record Restore(long SnapshotId, ReplacePhase Phase = ReplacePhase.Started) : PendingOperation
+    {
+        public override string Text => "restore:" + SnapshotId.ToString(CultureInfo.InvariantCulture) + PhaseSuffix(Phase);
+    }
+
+    /// <summary>Replace the LUN's disk with a fresh clone of image version <paramref name="ImageId"/>.</summary>
+    public sealed record Reset(long ImageId, ReplacePhase Phase = ReplacePhase.Started) : PendingOperation
+    {
+        public override string Text => "reset:" + ImageId.ToString(CultureInfo.InvariantCulture) + PhaseSuffix(Phase);
+    }
+
+    /// <summary>Move the LUN to image version <paramref name="ImageId"/>, keeping its disk as snapshot <paramref name="SnapshotId"/>.</summary>
+    public sealed record Rollout(long ImageId, long SnapshotId, ReplacePhase Phase = ReplacePhase.Started) : PendingOperation
+    {
+        public override string Text => $"rollout:{ImageId.ToString(CultureInfo.InvariantCulture)}:{SnapshotId.ToString(CultureInfo.InvariantCulture)}{PhaseSuffix(Phase)}";
+    }
+
+    /// <summary>True for the disk replacements of the lifecycle (restore, reset, rollout).</summary>
+    public bool ReplacesDisk => this is Restore or Reset or Rollout;
+
+    /// <summary>How far a disk replacement got (null for other operations).</summary>
+    public ReplacePhase? ReplacementPhase => this switch { Restore r => r.Phase, Reset r => r.Phase, Rollout r => r.Phase, _ => null };
+
+    /// <summary>The same replacement at another phase.</summary>
+    public PendingOperation WithPhase(ReplacePhase phase) => this switch
+    {
+        Restore r => r with { Phase = phase },
+        Reset r => r with { Phase = phase },
+        Rollout r => r with { Phase = phase },
+        _ => throw new InvalidOperationException($"{Text} has no phases"),
+    };
+
+    static string PhaseSuffix(ReplacePhase p) => p == ReplacePhase.Started ? "" : "@" + p.ToString().ToLowerInvariant();
+
     sealed record Named(string Name) : PendingOperation
     {
         public override string Text => Name;
     }
 
-    /// <summary>The stored form, also shown to users (create, assign, unassign, remove, remove:keep-file, resize:N, set-chap, restart, move-acl).</summary>
+    /// <summary>The stored form, also shown to users (create, assign, unassign, remove, remove:keep-file, resize:N, set-chap, restart, move-acl, restore:S, reset:I, rollout:I:S, the last three with @unexported or @replaced as they go).</summary>
     public abstract string Text { get; }
 
     public sealed override string ToString() => Text;
@@ -47,9 +82,31 @@ public abstract record PendingOperation
             if (p.Text == text) return p;
         if (text == "remove") return new Remove(false);
         if (text == "remove:keep-file") return new Remove(true);
+        var at = text.IndexOf('@');
+        var body = at < 0 ? text : text[..at];
+        ReplacePhase? phase = at < 0 ? ReplacePhase.Started
+            : Enum.TryParse<ReplacePhase>(text[(at + 1)..], ignoreCase: true, out var parsed) && text[(at + 1)..] == parsed.ToString().ToLowerInvariant() ? parsed : null;
+        if (phase is { } ph)
+        {
+            if (Id(body, "restore:") is { } snap) return new Restore(snap, ph);
+            if (Id(body, "reset:") is { } image) return new Reset(image, ph);
+            if (body.StartsWith("rollout:", StringComparison.Ordinal) && body["rollout:".Length..].Split(':') is [var a, var b]
+                && Id(a, "") is { } rImage && Id(b, "") is { } rSnap)
+                return new Rollout(rImage, rSnap, ph);
+        }
         if (text.StartsWith("resize:", StringComparison.Ordinal)
             && long.TryParse(text.AsSpan("resize:".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var size))
             return new Resize(size);
         throw new FormatException($"unknown pending operation '{text}' in the inventory");
     }
+
+    static long? Id(string text, string prefix) =>
+        text.StartsWith(prefix, StringComparison.Ordinal) && long.TryParse(text.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
 }
+
+/// <summary>
+/// How far a disk replacement got. Started: nothing changed yet (a crash cancels it). Unexported: the storage object is
+/// gone, the disk may or may not be replaced (a crash finishes it: the clone step is idempotent). Replaced: the new
+/// disk is in place (a crash only exports it again and records the lineage).
+/// </summary>
+public enum ReplacePhase { Started, Unexported, Replaced }

@@ -9,7 +9,7 @@ namespace PureBoot.Core.Operations;
 /// Everything PureBoot does, without PowerShell: the facade the cmdlets call. Each use case is a class of its own
 /// over a shared <see cref="EngineContext"/> (Catalog/, Luns/, Convergence/, Boot/); this class only routes.
 /// </summary>
-public sealed class PureBootEngine : IDisposable
+public sealed partial class PureBootEngine : IDisposable
 {
     readonly EngineContext _ctx;
 

@@ -177,6 +177,22 @@ public static partial class InputValidator
         return v;
     }
 
+    /// <summary>An LVM logical volume name (a thin pool's): LVM's characters, not starting with '-', not a reserved name.</summary>
+    public static string LogicalVolume(string? value, string parameterName)
+    {
+        var v = Required(value, parameterName);
+        if (!VolumeGroupRx().IsMatch(v) || v is "." or ".." || v.StartsWith("snapshot", StringComparison.Ordinal) || v.StartsWith("pvmove", StringComparison.Ordinal))
+            throw new ValidationException(parameterName, $"{Show(v)} is not a valid LVM logical volume name.");
+        return v;
+    }
+
+    /// <summary>A fill limit in percent: 1 to 100.</summary>
+    public static int Percent(int value, string parameterName)
+    {
+        if (value is < 1 or > 100) throw new ValidationException(parameterName, $"{value} is not a percentage from 1 to 100.");
+        return value;
+    }
+
     public static string ChapUser(string? value, string parameterName)
     {
         var v = Required(value, parameterName);
@@ -225,6 +241,16 @@ public static partial class InputValidator
         if (!v.StartsWith('/') || v.Any(char.IsControl) || v.Length > 4096)
             throw new ValidationException(parameterName, $"{Show(v)} must be an absolute path without control characters.");
         return Path.GetFullPath(v);
+    }
+
+    public const int MaxImageVersion = 99999;
+
+    /// <summary>An image version number: 1 to 99999.</summary>
+    public static int ImageVersion(int value, string parameterName)
+    {
+        if (value is < 1 or > MaxImageVersion)
+            throw new ValidationException(parameterName, $"{value} is not an image version. Versions are numbered from 1 (at most {MaxImageVersion}).");
+        return value;
     }
 
     /// <summary>Free text kept in the inventory only (never sent to a host).</summary>

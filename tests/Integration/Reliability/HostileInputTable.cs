@@ -159,6 +159,26 @@ public static class HostileInputTable
         C("sync a hostile backend name", "Backend", async e => await e.SyncTargetAsync("san1;reboot", new SyncOptions()));
         C("status of a hostile backend name", "Backend", async e => await e.GetTargetStatusAsync("../san1"));
         C("test a hostile backend name", "Backend", async e => await e.TestBackendAsync("$(reboot)"));
+        // The disk lifecycle: image and snapshot names, versions, image paths, thin pools, fill limits.
+        Func<PureBootEngine, Task<object?>> Img(ImageCreateRequest r) => async e => await e.NewImageAsync(r);
+        ImageCreateRequest I(string name = "deb12", string? path = "golden/deb12.img", string? lun = null) => new() { Name = name, Backend = backend.Name, Path = path, Lun = lun };
+        C("image name with command substitution", "Name", Img(I("$(reboot)")));
+        C("image name with newline", "Name", Img(I("deb12\nsaveconfig")));
+        C("image path outside the image directory", "Path", Img(I(path: "/etc/shadow")));
+        C("image path traversal", "Path", Img(I(path: "../../../etc/shadow")));
+        C("image path with a semicolon", "Path", Img(I(path: "a.img;rm -rf /")));
+        C("image path with a unicode slash", "Path", Img(I(path: "..\u2215..\u2215etc\u2215shadow")));
+        C("image from a file and a LUN", "Path", Img(I(lun: "ok1")));
+        C("clone of a hostile image name", "Image", Lun(R() with { Image = "deb12`id`" }));
+        C("clone of image version 0", "ImageVersion", Lun(R() with { Image = "deb12", ImageVersion = 0 }));
+        C("snapshot name with a quote", "Snapshot", async e => (await e.CheckpointLunsAsync(new[] { new LunCheckpointRequest("ok1", "s'1") }))[0]);
+        C("snapshot name with a slash", "Snapshot", async e => (await e.CheckpointLunsAsync(new[] { new LunCheckpointRequest("ok1", "../../etc") }))[0]);
+        C("restore of a hostile snapshot name", "Snapshot", async e => (await e.RestoreLunsAsync(new[] { new LunRestoreRequest("ok1", "s1;reboot") }))[0]);
+        C("reset of a hostile LUN name", "Lun", async e => (await e.ResetLunsAsync(new[] { new LunResetRequest("ok1\n") }))[0]);
+        C("rollout to version 100000", "ImageVersion", async e => (await e.UpdateLunImagesAsync(new[] { new LunRolloutRequest("ok1", "deb12", 100000) }))[0]);
+        C("remove image version -1", "Version", async e => (await e.RemoveImageAsync(new ImageRemoveRequest("deb12", Version: -1)))[0]);
+        C("thin pool with command substitution", "ThinPool", Sync(e => e.AddBackend(Ssh() with { Storage = StorageKind.Block, StoragePath = "pureboot", ThinPool = "$(id)" })));
+        C("fill limit 0", "MaxFillPercent", Sync(e => e.AddBackend(Ssh() with { MaxFillPercent = 0 })));
         return list;
     }
 }

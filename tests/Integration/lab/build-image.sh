@@ -33,6 +33,7 @@ PACKAGES=(
   linux-image-amd64 systemd-sysv targetcli-fb python3-rtslib-fb dbus
   openssh-server sudo lvm2 ifupdown isc-dhcp-client kmod udev iproute2
   initramfs-tools procps util-linux less e2fsprogs
+  xfsprogs thin-provisioning-tools
 )
 HOST_PACKAGES=(debootstrap qemu-system-x86 qemu-utils e2fsprogs openssh-client libiscsi-bin ipxe-qemu socat)
 
@@ -52,6 +53,21 @@ cache_complete() {
 
 if [[ "${PUREBOOT_LAB_FORCE:-0}" != 1 ]] && cache_complete; then
   log "cache is complete, skipping build: $FINAL_DIR"
+  echo "$FINAL_DIR"
+  exit 0
+fi
+
+# ---------------------------------------------------------------- one build at a time
+# Two labs started together (helpers, CI) both found no cache and raced on the same recipe: the second waits for
+# the first's build here and then takes its cache.
+mkdir -p "$CACHE_ROOT"
+exec 9>"$CACHE_ROOT/.lock-$RECIPE_HASH"
+if ! flock -n 9; then
+  log "another build of this recipe is running: waiting for it (up to 30 min)"
+  flock -w 1800 9 || die "timed out waiting for the other build of $RECIPE_HASH"
+fi
+if [[ "${PUREBOOT_LAB_FORCE:-0}" != 1 ]] && cache_complete; then
+  log "the other build completed the cache: $FINAL_DIR"
   echo "$FINAL_DIR"
   exit 0
 fi

@@ -6,7 +6,8 @@
 #
 # State dir: $PUREBOOT_LAB_DIR (default /tmp/pureboot-lab), holding
 #   overlay.qcow2  copy-on-write overlay of the cached image (the cache stays pristine)
-#   disk2.raw      2 GiB sparse disk -> /dev/vdb, LVM VG "pureboot"
+#   disk2.raw      8 GiB sparse disk -> /dev/vdb, LVM VG "pureboot" with the thin pool "pool" (3 GiB)
+#   disk3.raw      16 GiB sparse disk -> /dev/vdc, XFS with reflink=1 on /var/lib/pureboot/xfs
 #   console.log    serial console; qemu.pid; monitor.sock (human monitor)
 #   known_hosts    the VM host key for [127.0.0.1]:SSHPORT
 #   lab.env        shell-sourceable connection variables (see README.md)
@@ -56,12 +57,14 @@ write_env() {
     printf 'PUREBOOT_LAB_KNOWN_HOSTS=%q\n' "$kh"
     printf 'PUREBOOT_LAB_VG=%q\n' pureboot
     printf 'PUREBOOT_LAB_LUN_DIR=%q\n' /var/lib/pureboot/luns
+    printf 'PUREBOOT_LAB_XFS_DIR=%q\n' /var/lib/pureboot/xfs
+    printf 'PUREBOOT_LAB_THIN_POOL=%q\n' pool
     printf 'PUREBOOT_LAB_QEMU_PID=%q\n' "$QEMU_PID"
     printf 'PUREBOOT_LAB_STATE_DIR=%q\n' "$LAB_STATE"
     printf 'PUREBOOT_LAB_IMAGE_DIR=%q\n' "$IMAGE_DIR"
     printf 'PUREBOOT_LAB_MONITOR=%q\n' "$LAB_STATE/monitor.sock"
     printf 'PUREBOOT_LAB_CONSOLE=%q\n' "$LAB_STATE/console.log"
-    echo 'export PUREBOOT_LAB_SSH_HOST PUREBOOT_LAB_SSH_PORT PUREBOOT_LAB_ISCSI_PORT PUREBOOT_LAB_ROOT_KEY PUREBOOT_LAB_USER PUREBOOT_LAB_USER_KEY PUREBOOT_LAB_KNOWN_HOSTS PUREBOOT_LAB_VG PUREBOOT_LAB_LUN_DIR PUREBOOT_LAB_QEMU_PID PUREBOOT_LAB_STATE_DIR PUREBOOT_LAB_IMAGE_DIR PUREBOOT_LAB_MONITOR PUREBOOT_LAB_CONSOLE'
+    echo 'export PUREBOOT_LAB_SSH_HOST PUREBOOT_LAB_SSH_PORT PUREBOOT_LAB_ISCSI_PORT PUREBOOT_LAB_ROOT_KEY PUREBOOT_LAB_USER PUREBOOT_LAB_USER_KEY PUREBOOT_LAB_KNOWN_HOSTS PUREBOOT_LAB_VG PUREBOOT_LAB_LUN_DIR PUREBOOT_LAB_XFS_DIR PUREBOOT_LAB_THIN_POOL PUREBOOT_LAB_QEMU_PID PUREBOOT_LAB_STATE_DIR PUREBOOT_LAB_IMAGE_DIR PUREBOOT_LAB_MONITOR PUREBOOT_LAB_CONSOLE'
   } >lab.env.tmp
   mv lab.env.tmp lab.env
 }
@@ -76,11 +79,24 @@ if ! vgs pureboot >/dev/null 2>&1; then
   echo "created VG pureboot on /dev/vdb"
 fi
 mkdir -p /var/lib/pureboot/luns
+# Disk lifecycle (images, clones, snapshots): a thin pool in the VG, and an XFS filesystem with reflinks.
+if ! lvs pureboot/pool >/dev/null 2>&1; then
+  lvcreate -q -y --type thin-pool -L 3G --poolmetadatasize 64M -n pool pureboot >/dev/null
+  echo "created thin pool pureboot/pool"
+fi
+if ! blkid -o value -s TYPE /dev/vdc 2>/dev/null | grep -qx xfs; then
+  mkfs.xfs -q -f -m reflink=1 -L pbxfs /dev/vdc
+  echo "made XFS (reflink=1) on /dev/vdc"
+fi
+mkdir -p /var/lib/pureboot/xfs
+grep -q '^/dev/vdc ' /etc/fstab || echo '/dev/vdc /var/lib/pureboot/xfs xfs defaults,nofail 0 0' >>/etc/fstab
+mountpoint -q /var/lib/pureboot/xfs || mount /var/lib/pureboot/xfs
+xfs_info /var/lib/pureboot/xfs | grep -q 'reflink=1' || { echo "/var/lib/pureboot/xfs has no reflinks" >&2; exit 5; }
 systemctl is-active --quiet dbus || { echo "dbus is not active" >&2; exit 3; }
 for m in target_core_mod iscsi_target_mod target_core_file target_core_iblock; do modprobe "$m"; done
 mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
 targetcli ls >/dev/null || { echo "targetcli ls failed" >&2; exit 4; }
-echo "dbus active; LIO loaded; targetcli ls ok; $(vgs --noheadings -o vg_name,vg_size pureboot | xargs)"
+echo "dbus active; LIO loaded; targetcli ls ok; $(vgs --noheadings -o vg_name,vg_size pureboot | xargs); thin pool $(lvs --noheadings -o lv_size,data_percent pureboot/pool | xargs); xfs $(df -h --output=size /var/lib/pureboot/xfs | tail -1 | xargs)"
 EOF
 }
 
@@ -99,12 +115,13 @@ fi
 HASH="$(lab_recipe_hash)"
 if ((FRESH)) || [[ "$(cat image.hash 2>/dev/null)" != "$HASH" ]] || [[ ! -f overlay.qcow2 ]]; then
   [[ -f overlay.qcow2 && $FRESH == 0 ]] && lab_log "image recipe changed: recreating overlay and LVM disk"
-  rm -f overlay.qcow2 disk2.raw
+  rm -f overlay.qcow2 disk2.raw disk3.raw
   qemu-img create -q -f qcow2 -b "$IMAGE_DIR/image.raw" -F raw overlay.qcow2
   echo "$HASH" >image.hash
   lab_log "new overlay on $IMAGE_DIR/image.raw"
 fi
-[[ -f disk2.raw ]] || truncate -s 2G disk2.raw
+[[ -f disk2.raw ]] || truncate -s 8G disk2.raw
+[[ -f disk3.raw ]] || truncate -s 16G disk3.raw
 
 # ---------------------------------------------------------------- ports
 port_free() {
@@ -140,6 +157,7 @@ for ((try = 1; try <= tries; try++)); do
       -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 ${PUREBOOT_LAB_APPEND:-}" \
       -drive file=overlay.qcow2,if=virtio,format=qcow2 \
       -drive file=disk2.raw,if=virtio,format=raw \
+      -drive file=disk3.raw,if=virtio,format=raw \
       -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22,hostfwd=tcp:127.0.0.1:$ISCSI_PORT-:3260" \
       -device virtio-net-pci,netdev=n0 \
       -device virtio-rng-pci \

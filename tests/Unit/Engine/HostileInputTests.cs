@@ -87,6 +87,40 @@ public class HostileInputTests : IDisposable
         yield return C("assign with hostile node", "Node", async e => (await e.AssignLunsAsync(new[] { new LunAssignRequest("ok1", "web01;reboot") }))[0]);
         yield return C("resize to zero", "SizeBytes", async e => await e.ResizeLunAsync("ok1", 0));
         yield return C("description with control chars", "Description", async e => await e.UpdateLunAsync("ok1", "a\u001b[2Jb", null));
+        // The disk lifecycle: image and snapshot names, versions, image paths, thin pools and fill limits.
+        Func<PureBootEngine, Task<object?>> Img(ImageCreateRequest r) => async e => await e.NewImageAsync(r);
+        ImageCreateRequest I(string name = "deb12", string? path = "golden/deb12.img", string? lun = null) => new() { Name = name, Backend = "san1", Path = path, Lun = lun };
+        yield return C("image name with semicolon", "Name", Img(I("deb;12")));
+        yield return C("image name upper case", "Name", Img(I("Deb12")));
+        yield return C("image name with newline", "Name", Img(I("deb12\nx")));
+        yield return C("image path outside the image directory", "Path", Img(I(path: "/etc/shadow")));
+        yield return C("image path traversal", "Path", Img(I(path: "../../etc/shadow")));
+        yield return C("image path with $()", "Path", Img(I(path: "$(reboot).img")));
+        yield return C("image path with space", "Path", Img(I(path: "my image.img")));
+        yield return C("image from a file and a LUN", "Path", Img(I(lun: "ok1")));
+        yield return C("image from nothing", "Path", Img(I(path: null)));
+        yield return C("image description with escapes", "Description", Img(I() with { Description = "a\u001b[2Jb" }));
+        yield return C("clone of a hostile image name", "Image", Lun(R() with { Image = "deb12;id" }));
+        yield return C("clone of image version 0", "ImageVersion", Lun(R() with { Image = "deb12", ImageVersion = 0 }));
+        yield return C("clone of image version 100000", "ImageVersion", Lun(R() with { Image = "deb12", ImageVersion = 100000 }));
+        yield return C("clone with an image and an image file", "Image", Lun(R() with { Image = "deb12", SourceImage = "golden/deb12.img" }));
+        yield return C("snapshot name with semicolon", "Snapshot", async e => (await e.CheckpointLunsAsync(new[] { new LunCheckpointRequest("ok1", "a;b") }))[0]);
+        yield return C("snapshot name of 64 characters", "Snapshot", async e => (await e.CheckpointLunsAsync(new[] { new LunCheckpointRequest("ok1", new string('s', 64)) }))[0]);
+        yield return C("snapshot description with escapes", "Description", async e => (await e.CheckpointLunsAsync(new[] { new LunCheckpointRequest("ok1", "s1", "a\u001b[2Jb") }))[0]);
+        yield return C("checkpoint of a hostile LUN name", "Lun", async e => (await e.CheckpointLunsAsync(new[] { new LunCheckpointRequest("ok1;id", "s1") }))[0]);
+        yield return C("restore of a hostile snapshot name", "Snapshot", async e => (await e.RestoreLunsAsync(new[] { new LunRestoreRequest("ok1", "../s1") }))[0]);
+        yield return C("remove a hostile snapshot name", "Snapshot", async e => (await e.RemoveSnapshotsAsync(new[] { new SnapshotRemoveRequest("ok1", "s1\n") }))[0]);
+        yield return C("reset of a hostile LUN name", "Lun", async e => (await e.ResetLunsAsync(new[] { new LunResetRequest("$(reboot)") }))[0]);
+        yield return C("rollout to version -1", "ImageVersion", async e => (await e.UpdateLunImagesAsync(new[] { new LunRolloutRequest("ok1", "deb12", -1) }))[0]);
+        yield return C("rollout to a hostile image name", "Image", async e => (await e.UpdateLunImagesAsync(new[] { new LunRolloutRequest("ok1", "deb12 x") }))[0]);
+        yield return C("rollback with a version", "Rollback", async e => (await e.UpdateLunImagesAsync(new[] { new LunRolloutRequest("ok1", Version: 2, Rollback: true) }))[0]);
+        yield return C("remove image version 0", "Version", async e => (await e.RemoveImageAsync(new ImageRemoveRequest("deb12", Version: 0)))[0]);
+        yield return C("remove a hostile image name", "Name", async e => (await e.RemoveImageAsync(new ImageRemoveRequest("*")))[0]);
+        yield return C("thin pool with semicolon", "ThinPool", e => Task.FromResult<object?>(e.AddBackend(new BackendSpec { Name = "b2", Storage = StorageKind.Block, ThinPool = "pool;id" })));
+        yield return C("thin pool that is an option", "ThinPool", e => Task.FromResult<object?>(e.AddBackend(new BackendSpec { Name = "b2", Storage = StorageKind.Block, ThinPool = "-pool" })));
+        yield return C("thin pool on a FileIO backend", "ThinPool", e => Task.FromResult<object?>(e.AddBackend(new BackendSpec { Name = "b2", ThinPool = "pool" })));
+        yield return C("fill limit 0", "MaxFillPercent", e => Task.FromResult<object?>(e.AddBackend(new BackendSpec { Name = "b2", MaxFillPercent = 0 })));
+        yield return C("fill limit 101", "MaxFillPercent", e => Task.FromResult<object?>(e.AddBackend(new BackendSpec { Name = "b2", MaxFillPercent = 101 })));
     }
 
     [Theory]

@@ -45,6 +45,9 @@ public class ModuleContractTests
         "Set-IscsiLunAssignment", "Remove-IscsiLunAssignment",
         "Get-IscsiTargetStatus", "Get-IscsiLunChapCredential", "Get-PureBootAuditLog",
         "Sync-IscsiTarget", "Import-IscsiTargetConfig", "Restart-IscsiTarget", "Get-IscsiBootScript", "Save-IscsiBootScript",
+        // The disk lifecycle.
+        "New-IscsiImage", "Get-IscsiImage", "Remove-IscsiImage", "Checkpoint-IscsiLun", "Get-IscsiLunSnapshot", "Remove-IscsiLunSnapshot",
+        "Restore-IscsiLun", "Reset-IscsiLun", "Update-IscsiLun", "Get-IscsiBackendSpace",
     };
 
     static readonly HashSet<string> ReadOnlyVerbs = new(StringComparer.Ordinal) { "Get", "Test" };
@@ -155,6 +158,15 @@ public class ModuleContractTests
         { "Restart-IscsiTarget", "Get-IscsiLun", "PureBoot.Core.Model.Lun" },
         { "Restart-IscsiTarget", "Get-IscsiTargetStatus", "PureBoot.Core.Operations.LunTargetStatus" },
         { "Set-IscsiNode", "Get-IscsiNode", "PureBoot.Core.Model.Node" },
+        { "Remove-IscsiImage", "Get-IscsiImage", "PureBoot.Core.Model.DiskImage" },
+        { "Checkpoint-IscsiLun", "Get-IscsiLun", "PureBoot.Core.Model.Lun" },
+        { "Get-IscsiLunSnapshot", "Get-IscsiLun", "PureBoot.Core.Model.Lun" },
+        { "Remove-IscsiLunSnapshot", "Get-IscsiLunSnapshot", "PureBoot.Core.Model.LunSnapshot" },
+        { "Remove-IscsiLunSnapshot", "Checkpoint-IscsiLun", "PureBoot.Core.Model.LunSnapshot" },
+        { "Restore-IscsiLun", "Get-IscsiLunSnapshot", "PureBoot.Core.Model.LunSnapshot" },
+        { "Reset-IscsiLun", "Get-IscsiLun", "PureBoot.Core.Model.Lun" },
+        { "Update-IscsiLun", "Get-IscsiLun", "PureBoot.Core.Model.Lun" },
+        { "Get-IscsiBackendSpace", "Get-IscsiBackend", "PureBoot.Core.Model.Backend" },
     };
 
     [Theory]
@@ -172,7 +184,7 @@ public class ModuleContractTests
             Assert.True(p.NamesAndAliases.Any(props.Contains),
                 $"{downstream} -{p.Name} (aliases {string.Join(", ", p.Aliases)}) binds by property name but {type.Name} (from {upstream}) has no such property");
         // And some parameter set can be completed: its mandatory parameters bind from the object or are given on the command line.
-        var givenOnCommandLine = new HashSet<string> { "SizeGB", "SizeBytes", "Backend" };
+        var givenOnCommandLine = new HashSet<string> { "SizeGB", "SizeBytes", "Backend", "Rollback" };
         var sets = down.Parameters.SelectMany(p => p.Sets.Select(s => s.Set)).Append(down.DefaultParameterSet ?? "__AllParameterSets")
             .Where(s => s != "__AllParameterSets").Distinct().DefaultIfEmpty("__AllParameterSets").ToList();
         var satisfiable = sets.Where(set => down.Parameters
@@ -356,7 +368,7 @@ public class ModuleContractTests
     public void EveryRemoveHasHighConfirmImpact()
     {
         var removes = M.Cmdlets.Where(c => c.Verb == "Remove").ToList();
-        Assert.Equal(4, removes.Count);
+        Assert.Equal(6, removes.Count);
         foreach (var c in removes) Assert.True(c.ConfirmImpact == CmdletMeta.ConfirmImpactHigh, $"{c.Name} ConfirmImpact is {c.ConfirmImpact}");
     }
 
@@ -364,7 +376,8 @@ public class ModuleContractTests
     public void BatchedCmdletsShareTheBatchBaseOf250()
     {
         var baseName = "LunBatchCmdlet`1";
-        foreach (var name in new[] { "New-IscsiLun", "Set-IscsiLunAssignment", "Remove-IscsiLun", "Remove-IscsiLunAssignment" })
+        foreach (var name in new[] { "New-IscsiLun", "Set-IscsiLunAssignment", "Remove-IscsiLun", "Remove-IscsiLunAssignment",
+                     "Checkpoint-IscsiLun", "Remove-IscsiLunSnapshot", "Restore-IscsiLun", "Reset-IscsiLun", "Update-IscsiLun" })
             Assert.Equal(baseName, M.Cmdlet(name).Type.BaseType!.Name);
         var batch = M.Module.GetType("PureBoot.PowerShell.LunBatchCmdlet`1", throwOnError: true)!;
         Assert.Equal(250, batch.GetField("BatchSize")!.GetRawConstantValue());
@@ -494,6 +507,10 @@ public class ModuleContractTests
             ["Restart-IscsiTarget/Lun"] = "LunNameCompleter", ["Set-IscsiNode/Name"] = "NodeNameCompleter",
             ["Save-IscsiBootScript/Node"] = "NodeNameCompleter", ["Get-IscsiLun/Backend"] = "BackendNameCompleter",
             ["Get-PureBootAuditLog/ObjectName"] = "AuditObjectNameCompleter", ["Get-PureBootAuditLog/Operation"] = "AuditOperationCompleter",
+            ["New-IscsiImage/Backend"] = "BackendNameCompleter", ["New-IscsiImage/Lun"] = "LunNameCompleter", ["Get-IscsiImage/Backend"] = "BackendNameCompleter",
+            ["Checkpoint-IscsiLun/Name"] = "LunNameCompleter", ["Get-IscsiLunSnapshot/Lun"] = "LunNameCompleter", ["Remove-IscsiLunSnapshot/Lun"] = "LunNameCompleter",
+            ["Restore-IscsiLun/Name"] = "LunNameCompleter", ["Reset-IscsiLun/Name"] = "LunNameCompleter", ["Update-IscsiLun/Name"] = "LunNameCompleter",
+            ["Get-IscsiBackendSpace/Backend"] = "BackendNameCompleter",
         };
         var completerInterface = M.SmaType("System.Management.Automation.IArgumentCompleter");
         foreach (var (key, completer) in expected)
@@ -573,6 +590,10 @@ public class ModuleContractTests
     [InlineData("PureBoot.Core.Operations.BootScriptInfo", "Node,Lun,Chap,RootPath")]
     [InlineData("PureBoot.PowerShell.BatchSummary", "Command,Total,Ok,Failed,Unchanged,Planned,WhatIf")]
     [InlineData("PureBoot.PowerShell.BatchItemResult", "Name,State,ErrorId,Message")]
+    [InlineData("PureBoot.Core.Model.DiskImage", "Name,Version,Backend,SizeGB,AllocatedGB,LUNs,Status")]
+    [InlineData("PureBoot.Core.Model.LunSnapshot", "Lun,Snapshot,Image,SizeGB,Status")]
+    [InlineData("PureBoot.Core.Operations.BackendSpace", "Backend,Storage,CloneMethod,ThinPool,SizeGB,FreeGB,Fill%,Limit%")]
+    [InlineData("PureBoot.Core.Operations.LunRolloutPlan", "Lun,Action,FromImage,ToImage,Snapshot,Reason")]
     public void TableViewsShowTheDesignedColumns(string type, string columns)
     {
         var view = FormatFile.Descendants("View").Single(v => v.Element("ViewSelectedBy")!.Elements("TypeName").Any(t => t.Value.Trim() == type));

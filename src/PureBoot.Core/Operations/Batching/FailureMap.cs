@@ -14,6 +14,7 @@ internal static class FailureMap
         InventoryConflictException { Kind: ConflictKind.AlreadyExists } => FailureKind.AlreadyExists,
         InventoryConflictException => FailureKind.Conflict,
         SecretDecryptionException or SecretKeyException => FailureKind.SecretUnavailable,
+        InsufficientSpaceException => FailureKind.InsufficientSpace,
         _ => null,
     };
 
@@ -23,6 +24,7 @@ internal static class FailureMap
         if (KindOf(e) is not { } kind) return false;
         o.Fail(kind, e.Message);
         if (e is ValidationException v) { o.Parameter = v.ParamName; o.Reason = v.Reason; }
+        if (e is InsufficientSpaceException x) o.Parameter = x.ParamName;
         return true;
     }
 

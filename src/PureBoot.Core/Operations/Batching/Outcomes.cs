@@ -11,6 +11,8 @@ public enum FailureKind : long
     TargetRejected, HostUnavailable, SecretUnavailable,
     /// <summary>An object of that name already exists and differs from what was asked.</summary>
     AlreadyExists,
+    /// <summary>The backend's thin pool or filesystem would fill beyond its MaxFillPercent: nothing was made.</summary>
+    InsufficientSpace,
 }
 
 /// <summary>The outcome of one item of a batch. Failed items carry a message that never holds a secret.</summary>
@@ -18,6 +20,10 @@ public sealed class LunOutcome
 {
     public required string Name { get; init; }
     public Lun? Lun { get; set; }
+    /// <summary>The snapshot an item made, restored or removed (Checkpoint-, Restore-, Remove-IscsiLunSnapshot, rollouts).</summary>
+    public LunSnapshot? Snapshot { get; set; }
+    /// <summary>The image version an item registered or removed (New-/Remove-IscsiImage).</summary>
+    public DiskImage? Image { get; set; }
     public bool Succeeded => Failure is null;
     public FailureKind? Failure { get; set; }
     public string? Error { get; set; }

@@ -9,6 +9,10 @@ public sealed record LunCreateRequest
     public required string Backend { get; init; }
     public LunPurpose Purpose { get; init; } = LunPurpose.BootFromSan;
     public string? SourceImage { get; init; }
+    /// <summary>A registered image (New-IscsiImage) to clone: reflink or thin snapshot, the LUN records it as its lineage.</summary>
+    public string? Image { get; init; }
+    /// <summary>The image's version; null: the latest Ready one.</summary>
+    public int? ImageVersion { get; init; }
     public string? Description { get; init; }
     public bool Chap { get; init; } = true;
     public string? ChapUser { get; init; }

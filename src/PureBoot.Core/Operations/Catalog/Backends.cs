@@ -26,6 +26,10 @@ public sealed record BackendSpec
     public LioExecutorKind Executor { get; init; } = LioExecutorKind.Rtslib;
     public string? SimulationStatePath { get; init; }
     public string? Description { get; init; }
+    /// <summary>Block: the thin pool (LV in the StoragePath volume group) for thin LUNs, images and snapshots.</summary>
+    public string? ThinPool { get; init; }
+    /// <summary>Provisioning beyond this fill (thin pool data/metadata, FileIO filesystem) is refused. Default 90.</summary>
+    public int MaxFillPercent { get; init; } = 90;
 }
 
 /// <summary>A mutable copy of a backend's settings for Set-IscsiBackend.</summary>
@@ -37,7 +41,10 @@ public sealed class BackendSpecUpdate
         HostKeyPolicy = b.HostKeyPolicy; KnownHostsFile = b.KnownHostsFile; IqnPrefix = b.IqnPrefix; PortalAddress = b.PortalAddress;
         PortalPort = b.PortalPort; Storage = b.Storage; StoragePath = b.StoragePath; ImageDirectory = b.ImageDirectory; Mode = b.Mode;
         Executor = b.Executor; SimulationStatePath = b.SimulationStatePath; Description = b.Description;
+        ThinPool = b.ThinPool; MaxFillPercent = b.MaxFillPercent;
     }
+    public string? ThinPool { get; set; }
+    public int MaxFillPercent { get; set; }
     public TransportKind Transport { get; set; }
     public string? Host { get; set; }
     public int Port { get; set; }
@@ -85,11 +92,20 @@ internal sealed class Backends(EngineContext ctx)
         };
         b.StoragePath = StoragePath(spec.Storage, spec.StoragePath ?? (spec.Storage == StorageKind.FileIO ? "/var/lib/pureboot/luns" : "pureboot"));
         b.ImageDirectory = spec.ImageDirectory is null ? null : InputValidator.HostDirectory(spec.ImageDirectory, "ImageDirectory");
+        SetLifecycle(b, spec.ThinPool, spec.MaxFillPercent);
         SetTransport(b, spec.Host, spec.Port, spec.User, spec.IdentityFile, spec.KnownHostsFile, spec.SimulationStatePath);
         // The longest target name PureBoot will make must fit in 223 bytes.
         if (b.PerLunTargetIqn(new string('x', 63)).Length > InputValidator.MaxIqnBytes)
             throw new ValidationException("IqnPrefix", $"with backend name '{b.Name}' the target names would exceed {InputValidator.MaxIqnBytes} bytes; use a shorter prefix or name.");
         return b;
+    }
+
+    static void SetLifecycle(Backend b, string? thinPool, int maxFill)
+    {
+        b.MaxFillPercent = InputValidator.Percent(maxFill, "MaxFillPercent");
+        b.ThinPool = thinPool is null ? null : InputValidator.LogicalVolume(thinPool, "ThinPool");
+        if (b.ThinPool is not null && b.Storage != StorageKind.Block)
+            throw new ValidationException("ThinPool", "a thin pool is for Block (LVM) backends; a FileIO backend clones by reflink on its filesystem.");
     }
 
     static string StoragePath(StorageKind storage, string path) =>
@@ -115,7 +131,7 @@ internal sealed class Backends(EngineContext ctx)
         _ctx.Inventory.Transact(t =>
         {
             t.AddBackend(b);
-            t.WriteAudit(EngineContext.Audit("add-backend", "backend", b.Name, AuditOutcome.Success, $"{b.Transport} {b.Endpoint} {b.Storage} {b.StoragePath} {b.Mode} {b.Executor}"));
+            t.WriteAudit(EngineContext.Audit("add-backend", "backend", b.Name, AuditOutcome.Success, $"{b.Transport} {b.Endpoint} {b.Storage} {b.StoragePath}{(b.ThinPool is null ? "" : "/" + b.ThinPool)} {b.Mode} {b.Executor}"));
         });
         return b;
     }
@@ -137,6 +153,8 @@ internal sealed class Backends(EngineContext ctx)
         Check("IQN prefix", have.IqnPrefix, want.IqnPrefix);
         Check("portal", $"{have.PortalAddress}:{have.PortalPort}", $"{want.PortalAddress}:{want.PortalPort}");
         Check("simulation state", have.SimulationStatePath, want.SimulationStatePath);
+        Check("thin pool", have.ThinPool, want.ThinPool);
+        Check("fill limit", have.MaxFillPercent, want.MaxFillPercent);
         return d;
     }
 
@@ -186,13 +204,14 @@ internal sealed class Backends(EngineContext ctx)
         b.StoragePath = StoragePath(b.Storage, u.StoragePath);
         b.ImageDirectory = u.ImageDirectory is null ? null : InputValidator.HostDirectory(u.ImageDirectory, "ImageDirectory");
         b.Description = InputValidator.Description(u.Description, "Description");
+        SetLifecycle(b, u.ThinPool, u.MaxFillPercent);
         b.Transport = u.Transport;
         SetTransport(b, u.Host, u.Port, u.User, u.IdentityFile, u.KnownHostsFile, u.SimulationStatePath);
         if (!write) return b;
         _ctx.Inventory.Transact(t =>
         {
             t.UpdateBackend(b);
-            t.WriteAudit(EngineContext.Audit("set-backend", "backend", b.Name, AuditOutcome.Success, $"{b.Transport} {b.Endpoint} portal {b.PortalAddress}:{b.PortalPort} {b.Executor}"));
+            t.WriteAudit(EngineContext.Audit("set-backend", "backend", b.Name, AuditOutcome.Success, $"{b.Transport} {b.Endpoint} portal {b.PortalAddress}:{b.PortalPort} {b.Executor}{(b.ThinPool is null ? "" : $" thin pool {b.ThinPool}")} fill limit {b.MaxFillPercent}%"));
         });
         return b;
     }

@@ -25,7 +25,8 @@ internal sealed record Orphan(OrphanKind Kind, string Object, string Detail)
 /// </summary>
 internal static class Ownership
 {
-    public static List<Orphan> Find(Backend b, LioConfig live, IReadOnlyList<Lun> rows, IReadOnlyList<StorageEntry> storage)
+    /// <param name="owned">Other data PureBoot owns there (images, snapshots, the thin pool): never an orphan.</param>
+    public static List<Orphan> Find(Backend b, LioConfig live, IReadOnlyList<Lun> rows, IReadOnlyList<StorageEntry> storage, IReadOnlySet<string>? owned = null)
     {
         var orphans = new List<Orphan>();
         var ours = live.Targets.Where(t => b.OwnsTargetName(t.Wwn)).ToList();
@@ -60,7 +61,7 @@ internal static class Ownership
         foreach (var e in storage)
         {
             var path = prefix + e.Name;
-            if (referenced.Contains(path) || live.UsesDevice(path)) continue;
+            if (referenced.Contains(path) || live.UsesDevice(path) || owned?.Contains(path) == true) continue;
             var what = b.Storage == StorageKind.FileIO ? "file" : "logical volume";
             orphans.Add(new(OrphanKind.BackingData, path, $"{what} of {e.SizeBytes} bytes ({e.AllocatedBytes} allocated) is not used by any LUN")
             {

@@ -64,6 +64,7 @@ internal sealed class SyncPlanner
     {
         var row = w.Row;
         var pending = row.PendingOperation;
+        if (pending is { ReplacesDisk: true }) return;   // LifecycleRecovery's (it ran first, or reported why it could not)
         if (!row.HasLioObjects && row.Status != LunStatus.Deleting) return;   // an Error row that left nothing behind
         if (row.Status == LunStatus.Deleting || pending is PendingOperation.Remove) { FinishRemoval(w, pending as PendingOperation.Remove); return; }
         var creating = row.Status == LunStatus.Creating || pending == PendingOperation.Create;
@@ -239,7 +240,7 @@ internal sealed class SyncPlanner
 
     void PlanOrphans()
     {
-        foreach (var o in Ownership.Find(_b, Live, _rows, _snap.Storage))
+        foreach (var o in Ownership.Find(_b, Live, _rows, _snap.Storage, LifecyclePaths.Owned(_ctx, _b)))
         {
             switch (o.Kind)
             {

@@ -44,6 +44,13 @@ internal sealed class SyncTarget(EngineContext ctx)
         var b = _ctx.Backend(backendName);
         var report = new SyncReport { Backend = b.Name };
         await using var s = await _ctx.Connector.OpenAsync(b, ct);
+        // The disk lifecycle's interrupted work first (replacements, images, snapshots); the convergence below skips it.
+        var recovery = new LifecycleRecovery(_ctx, b);
+        if (recovery.HasWork)
+        {
+            report.Actions.AddRange(await recovery.PlanAsync(s, ct));
+            if (!options.PlanOnly) report.Outcomes.AddRange(await recovery.RunAsync(s, ct));
+        }
         var snap = await s.SnapshotAsync(new SnapshotRequest(), ct);
         var plan = new SyncPlanner(_ctx, b, snap, _ctx.Inventory.ListLunsOnTarget(b.Id), options).Plan();
         report.Actions.AddRange(plan.Actions);
@@ -66,6 +73,7 @@ internal sealed class SyncTarget(EngineContext ctx)
         report.Outcomes.AddRange(works.Select(w => w.Outcome));
         report.Applied = true;
         report.RemainingDrift = status.Build(b, await s.SnapshotAsync(new SnapshotRequest(), ct), TimeSpan.Zero, 0, 0).Drift;
+        if (LifecycleStatus.Applies(_ctx, b)) report.RemainingDrift = report.RemainingDrift.Concat((await LifecycleStatus.ReadAsync(_ctx, s, b, ct)).Drift).ToList();
         return report;
     }
 

@@ -57,9 +57,11 @@ public sealed class TargetStatusReport
     public IReadOnlyList<LunTargetStatus> Luns { get; init; } = Array.Empty<LunTargetStatus>();
     public IReadOnlyList<TargetSummary> Targets { get; init; } = Array.Empty<TargetSummary>();
     public IReadOnlyList<IscsiSession> Sessions { get; init; } = Array.Empty<IscsiSession>();
-    public IReadOnlyList<DriftItem> Drift { get; init; } = Array.Empty<DriftItem>();
+    public IReadOnlyList<DriftItem> Drift { get; internal set; } = Array.Empty<DriftItem>();
+    /// <summary>For a backend that uses the disk lifecycle (thin pool, images, snapshots): its space and fill against its limit.</summary>
+    public BackendSpace? Space { get; internal set; }
     public int TargetcliStarts { get; init; }
-    public int Exchanges { get; init; }
+    public int Exchanges { get; internal set; }
     public TimeSpan Elapsed { get; init; }
     internal LioConfig Live { get; init; } = LioConfig.Empty;
     internal HostSnapshot? Snapshot { get; init; }
@@ -80,6 +82,12 @@ internal sealed class TargetStatus(EngineContext ctx)
         await using var s = await _ctx.Connector.OpenAsync(b, ct);
         var snap = await s.SnapshotAsync(new SnapshotRequest(IncludeSessions: includeSessions), ct);
         var report = Build(b, snap, sw.Elapsed, s.TargetcliStarts, s.Exchanges);
+        if (LifecycleStatus.Applies(_ctx, b))
+        {
+            (report.Space, var lifecycleDrift) = await LifecycleStatus.ReadAsync(_ctx, s, b, ct);
+            report.Drift = report.Drift.Concat(lifecycleDrift).ToList();
+            report.Exchanges = s.Exchanges;
+        }
         _ctx.Say($"[{b.Name}] status: {report.Luns.Count} LUNs, {report.Drift.Count} drift items, {s.TargetcliStarts} targetcli starts, {s.Exchanges} exchanges, {sw.Elapsed.TotalSeconds:0.0} s");
         return report;
     }
@@ -92,7 +100,7 @@ internal sealed class TargetStatus(EngineContext ctx)
         var lunRows = rows.OrderBy(l => l.Name, StringComparer.Ordinal).Select(l => LunLine(b, live, snap.Sessions, l, drift)).ToList();
         foreach (var t in live.Targets.Where(t => t.Tpg1 is not null && b.OwnsTargetName(t.Wwn) && rows.Any(r => r.TargetIqn == t.Wwn)))
             if (ExportChecks.Tpg(t.Tpg1!, t.Wwn, b) is { } problem) drift.Add(new(DriftKind.Missing, t.Wwn, problem.Message));
-        drift.AddRange(Ownership.Find(b, live, rows, snap.Storage).Select(o => new DriftItem(DriftKind.Orphan, o.Object, o.Detail)));
+        drift.AddRange(Ownership.Find(b, live, rows, snap.Storage, LifecyclePaths.Owned(_ctx, b)).Select(o => new DriftItem(DriftKind.Orphan, o.Object, o.Detail)));
         return new TargetStatusReport
         {
             Backend = b, ReadAt = DateTimeOffset.UtcNow, SaveConfigPath = snap.SaveConfigPath, TargetcliVersion = snap.TargetcliVersion,

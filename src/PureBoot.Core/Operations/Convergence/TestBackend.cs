@@ -19,6 +19,10 @@ public sealed class BackendTestReport
     public bool Storage { get; init; }
     public string? StorageDetail { get; init; }
     public string? Error { get; init; }
+    /// <summary>How this backend clones images and snapshots (Reflink, SparseCopy, ThinSnapshot, or None), detected on the host.</summary>
+    public CloneMethod CloneMethod { get; init; } = CloneMethod.None;
+    /// <summary>The backend's space (filesystem, or volume group and thin pool) and its fill limit.</summary>
+    public BackendSpace? Space { get; init; }
     public TimeSpan Elapsed { get; init; }
     public bool Passed => Reachable && Configfs && DBus != false && Storage && Error is null;
 }
@@ -50,12 +54,18 @@ internal sealed class TestBackend(EngineContext ctx)
                 try { version = await s.ProbeTargetcliAsync(ct) ?? version; }
                 catch (TargetHostException e) { targetcliError = e.Message; }
             }
+            BackendSpace? space = null;
+            try { space = await Capacity.ReadAsync(s, b, ct); }
+            catch (TargetHostException e) { targetcliError ??= e.Message; }
+            var poolProblem = b.ThinPool is not null ? space?.Problem : null;
             return new BackendTestReport
             {
+                CloneMethod = space?.CloneMethod ?? CloneMethod.None, Space = space,
                 Backend = b.Name, Endpoint = b.Endpoint, Executor = b.Executor, Reachable = true, Sudo = b.UseSudo ? true : null,
                 TargetcliVersion = version, Configfs = true, DBus = b.Executor == LioExecutorKind.Targetcli ? targetcliError is null : null,
-                SaveConfigPath = snap.SaveConfigPath, Storage = snap.StorageError is null,
-                StorageDetail = snap.StorageError ?? $"{b.StoragePath}: {snap.Storage.Count} {(b.Storage == StorageKind.FileIO ? "files" : "logical volumes")}",
+                SaveConfigPath = snap.SaveConfigPath, Storage = snap.StorageError is null && poolProblem is null,
+                StorageDetail = snap.StorageError ?? poolProblem ?? $"{b.StoragePath}: {snap.Storage.Count} {(b.Storage == StorageKind.FileIO ? "files" : "logical volumes")}"
+                    + (space is null ? "" : $"; clones by {space.CloneMethod}{(space.CloneDetail is null ? "" : $" ({space.CloneDetail})")}; {(space.FillPercent is { } f ? $"{f:0.##}% full" : "fill unknown")}, limit {b.MaxFillPercent}%"),
                 Error = targetcliError, Elapsed = sw.Elapsed,
             };
         }

@@ -17,6 +17,8 @@ internal sealed class CreateLuns(EngineContext ctx)
 {
     readonly EngineContext _ctx = ctx;
     readonly BatchRunner _runner = new(ctx);
+    /// <summary>The image version each -Image item clones, by LUN name.</summary>
+    readonly Dictionary<string, DiskImage> _images = new(StringComparer.Ordinal);
 
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<LunCreateRequest> requests, CancellationToken ct)
     {
@@ -33,11 +35,18 @@ internal sealed class CreateLuns(EngineContext ctx)
     LunWork? Prepare(LunCreateRequest r, LunOutcome o)
     {
         var name = InputValidator.Name(r.Name, "Name");
-        var size = r.SizeBytes == 0 && r.SourceImage is not null ? 0 : InputValidator.SizeBytes(r.SizeBytes, "SizeBytes");
+        var size = r.SizeBytes == 0 && (r.SourceImage is not null || r.Image is not null) ? 0 : InputValidator.SizeBytes(r.SizeBytes, "SizeBytes");
         var backend = _ctx.Backend(r.Backend);
+        if (r.Image is not null && r.SourceImage is not null)
+            throw new ValidationException("Image", "give a registered image (-Image) or an image file (-SourceImage), not both.");
         var source = r.SourceImage is null ? null : InputValidator.ImagePath(r.SourceImage, backend.EffectiveImageDirectory, "SourceImage");
         if (source is not null && backend.Storage == StorageKind.Block && size == 0)
             throw new ValidationException("SizeBytes", "a Block backend needs the volume's size even with a source image.");
+        var image = r.Image is null ? null : ImageClones.Resolve(_ctx, backend, r.Image, r.ImageVersion);
+        if (image is not null && size != 0 && size < image.SizeBytes)
+            throw new ValidationException("SizeBytes", $"{size} bytes is smaller than image {image.Label} ({image.SizeBytes} bytes); a clone can grow, not shrink.");
+        source ??= image?.Path;
+        if (image is not null && size == 0) size = image.SizeBytes;
         var chap = ChapRequest.From(r, name, backend.Name);
         var description = InputValidator.Description(r.Description, "Description");
         var node = r.Node is null ? null : _ctx.Node(r.Node);
@@ -56,10 +65,12 @@ internal sealed class CreateLuns(EngineContext ctx)
         {
             Name = name, SizeBytes = size, BackendId = backend.Id, BackendName = backend.Name, Purpose = r.Purpose,
             Status = LunStatus.Creating, PendingOperation = PendingOperation.Create, SourceImage = source, Description = description,
+            ImageId = image?.Id, ImageName = image?.Name, ImageVersion = image?.Version,
             ChapEnabled = chap is not null, ChapUser = chap?.User, MutualChapEnabled = chap?.Mutual == true, MutualChapUser = chap?.MutualUser,
             Created = now, Updated = now,
         };
         _ctx.Chap.Seal(row, chap?.Secret, chap?.MutualSecret);
+        if (image is not null) _images[name] = image;
         o.Lun = row;
         return new LunWork { Outcome = o, Row = row, Backend = backend, Chap = chap, AssignTo = node, Request = r };
     }
@@ -67,6 +78,8 @@ internal sealed class CreateLuns(EngineContext ctx)
     async Task OnHostAsync(ITargetHostSession s, Backend b, List<LunWork> ws, CancellationToken ct)
     {
         var snap = await s.SnapshotAsync(new SnapshotRequest(), ct);
+        // Clones and thin volumes allocate up front: the backend's space is checked before anything is written.
+        if (ImageClones.Allocates(b, ws) && !await ImageClones.EnsureSpaceAsync(_ctx, s, b, ws, ct)) return;
         var known = _ctx.Inventory.ListLunsOnTarget(b.Id);
         var allocator = new LunAllocator(b, snap, known);
         foreach (var w in ws)
@@ -84,7 +97,7 @@ internal sealed class CreateLuns(EngineContext ctx)
         catch (InventoryConflictException e) { foreach (var w in ws) w.Fail(FailureKind.AlreadyExists, e.Message); return; }
 
         _ctx.Report("Creating LUNs", $"host steps on {b.Name}", 20);
-        var createdPaths = await MakeBackingDataAsync(s, b, snap, ws, ct);
+        var createdPaths = await MakeBackingDataAsync(s, b, snap, ws, _images, ct);
 
         var changes = new List<LioChange>();
         // No target for a batch whose every item already failed (a clone that did not fit, ...).
@@ -122,7 +135,7 @@ internal sealed class CreateLuns(EngineContext ctx)
             if (w.Ok) w.Row.PendingOperation = null;
         }
         _runner.Commit(ws, "create-lun", w => w.Ok
-            ? $"{w.Row.BackingPath} {w.Row.SizeBytes} bytes as {w.Row.TargetIqn} LUN {w.Row.TpgLunIndex}{(w.Row.NodeName is null ? "" : $", assigned to {w.Row.NodeName} as mapped LUN {w.Row.MappedLunIndex}, CHAP {w.Row.Chap}")}"
+            ? $"{w.Row.BackingPath} {w.Row.SizeBytes} bytes{(w.Row.Image is null ? "" : $" cloned from image {w.Row.Image}")} as {w.Row.TargetIqn} LUN {w.Row.TpgLunIndex}{(w.Row.NodeName is null ? "" : $", assigned to {w.Row.NodeName} as mapped LUN {w.Row.MappedLunIndex}, CHAP {w.Row.Chap}")}"
             : w.Outcome.Error);
 
         var failed = ws.Where(w => !w.Ok).ToList();
@@ -134,13 +147,21 @@ internal sealed class CreateLuns(EngineContext ctx)
     }
 
     /// <summary>Directory, sparse files, image clones, logical volumes. Returns the paths this batch made.</summary>
-    static async Task<HashSet<string>> MakeBackingDataAsync(ITargetHostSession s, Backend b, HostSnapshot snap, List<LunWork> ws, CancellationToken ct)
+    static async Task<HashSet<string>> MakeBackingDataAsync(ITargetHostSession s, Backend b, HostSnapshot snap, List<LunWork> ws,
+        IReadOnlyDictionary<string, DiskImage> images, CancellationToken ct)
     {
         var steps = new List<HostStep>();
         if (b.Storage == StorageKind.FileIO && snap.StorageError is not null) steps.Add(new MakeDirectory(LioChange.SharedItem, b.StoragePath));
         foreach (var w in ws)
         {
             var row = w.Row;
+            // Image clones and thin volumes (the disk lifecycle); a file's data goes into a thin volume sparsely.
+            if (images.TryGetValue(row.Name, out var image) || (b.Storage == StorageKind.Block && b.ThinPool is not null))
+            {
+                steps.AddRange(ImageClones.Steps(b, row, image));
+                if (image is null && row.SourceImage is not null) steps.Add(new FillThinVolume(w.Key, row.SourceImage, row.BackingPath!));
+                continue;
+            }
             if (b.Storage == StorageKind.FileIO && row.SourceImage is null) steps.Add(new CreateSparseFile(w.Key, row.BackingPath!, row.SizeBytes));
             if (b.Storage == StorageKind.FileIO && row.SourceImage is not null)
             {

@@ -17,6 +17,7 @@ internal static class ExistingLun
         if (lun.BackendId != backend.Id) d.Add($"it is on backend '{lun.BackendName}', not '{backend.Name}'");
         if (size != 0 && lun.SizeBytes != size) d.Add($"it is {lun.SizeBytes} bytes, not {size}");
         if (source != lun.SourceImage) d.Add($"its source image is {lun.SourceImage ?? "none"}, not {source ?? "none"}");
+        if (r.Image is not null && r.ImageVersion is { } v && lun.ImageVersion != v) d.Add($"it is a clone of {lun.Image ?? "no image"}, not version {v}");
         if (r.Purpose != lun.Purpose) d.Add($"its purpose is {lun.Purpose}, not {r.Purpose}");
         if (r.Description is not null && r.Description != lun.Description) d.Add("its description differs");
         if ((chap is not null) != lun.ChapEnabled) d.Add(lun.ChapEnabled ? "it has CHAP" : "it has no CHAP");

@@ -31,6 +31,8 @@ internal sealed class RemoveLuns(EngineContext ctx)
         o.Lun = lun;
         if (lun.NodeId is not null && !r.Force)
             throw new InventoryConflictException($"LUN '{lun.Name}' is assigned to node '{lun.NodeName}'; unassign it first or use -Force.");
+        if (_ctx.Inventory.ListSnapshots(lunLike: lun.Name) is { Count: > 0 } snapshots)
+            throw new InventoryConflictException($"LUN '{lun.Name}' has {snapshots.Count} snapshots ({string.Join(", ", snapshots.Take(5).Select(x => x.SnapshotName))}); remove them first (Get-IscsiLunSnapshot {lun.Name} | Remove-IscsiLunSnapshot).");
         return new LunWork { Outcome = o, Row = lun, Backend = _ctx.BackendOf(lun), Request = r };
     }
 

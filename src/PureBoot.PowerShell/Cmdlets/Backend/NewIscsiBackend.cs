@@ -75,6 +75,14 @@ public sealed class NewIscsiBackendCommand : CatalogBatchCmdlet<BackendSpec, Bac
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Description { get; set; }
 
+    /// <summary>Block: the thin pool (an LV in the volume group) for thin LUNs, images and snapshots.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? ThinPool { get; set; }
+
+    /// <summary>Provisioning beyond this fill of the thin pool (data or metadata) or FileIO filesystem is refused.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int MaxFillPercent { get; set; } = 90;
+
     /// <summary>A backend of that name with the same settings is written as it is instead of failing.</summary>
     [Parameter] public SwitchParameter IfNotExists { get; set; }
 
@@ -89,6 +97,7 @@ public sealed class NewIscsiBackendCommand : CatalogBatchCmdlet<BackendSpec, Bac
             KnownHostsFile = LocalPath(KnownHostsFile), IqnPrefix = IqnPrefix, PortalAddress = PortalAddress, PortalPort = PortalPort,
             Storage = Storage, StoragePath = StoragePath, ImageDirectory = ImageDirectory, Mode = Mode, Executor = Executor,
             SimulationStatePath = LocalPath(SimulationStatePath), Description = Description,
+            ThinPool = string.IsNullOrEmpty(ThinPool) ? null : ThinPool, MaxFillPercent = MaxFillPercent,
         };
         Submit(Name, spec, $"backend '{Name}' ({Transport}{(HostName is null ? "" : " " + HostName)})", "Add to the PureBoot inventory");
     }

@@ -34,6 +34,9 @@ public sealed class SetIscsiBackendCommand : PureBootCmdlet
     [Parameter] public LioExecutorKind Executor { get; set; }
     [Parameter] public string? SimulationStatePath { get; set; }
     [Parameter] public string? Description { get; set; }
+    /// <summary>Block: the thin pool; an empty string removes it.</summary>
+    [Parameter] public string? ThinPool { get; set; }
+    [Parameter] public int MaxFillPercent { get; set; }
 
     /// <summary>Writes the changed backend.</summary>
     [Parameter] public SwitchParameter PassThru { get; set; }
@@ -77,5 +80,7 @@ public sealed class SetIscsiBackendCommand : PureBootCmdlet
         if (IsBound(nameof(Executor))) u.Executor = Executor;
         if (IsBound(nameof(SimulationStatePath))) u.SimulationStatePath = BackendPaths.Local(this, SimulationStatePath);
         if (IsBound(nameof(Description))) u.Description = string.IsNullOrEmpty(Description) ? null : Description;
+        if (IsBound(nameof(ThinPool))) u.ThinPool = string.IsNullOrEmpty(ThinPool) ? null : ThinPool;
+        if (IsBound(nameof(MaxFillPercent))) u.MaxFillPercent = MaxFillPercent;
     }
 }

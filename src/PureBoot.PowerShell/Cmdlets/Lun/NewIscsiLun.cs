@@ -37,6 +37,14 @@ public sealed class NewIscsiLunCommand : LunBatchCmdlet<LunCreateRequest>
     /// <summary>An image on the backend (under its image directory) to copy into the new LUN.</summary>
     [Parameter] public string? SourceImage { get; set; }
 
+    /// <summary>A registered image (New-IscsiImage): the LUN is a clone of it (reflink or thin snapshot) and records it as its lineage.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(ImageNameCompleter))]
+    public string? Image { get; set; }
+
+    /// <summary>The image's version; default the latest.</summary>
+    [Parameter] public int ImageVersion { get; set; }
+
     [Parameter] public string? Description { get; set; }
 
     /// <summary>No CHAP: any initiator with the node's IQN can log in. Not recommended.</summary>
@@ -92,7 +100,7 @@ public sealed class NewIscsiLunCommand : LunBatchCmdlet<LunCreateRequest>
         {
             if (IsBound(nameof(SizeGB))) _sizeBytes = InputValidator.SizeFromGB(SizeGB, "SizeGB");
             else if (IsBound(nameof(SizeBytes))) _sizeBytes = SizeBytes;
-            else if (SourceImage is null) ThrowInvalidArgument("SizeGB", "a size is required unless -SourceImage gives a FileIO image to copy (then the LUN takes the image's size).");
+            else if (SourceImage is null && Image is null) ThrowInvalidArgument("SizeGB", "a size is required unless -Image (or -SourceImage, for a FileIO image) gives the disk (then the LUN takes the image's size).");
         }
         catch (ValidationException e) { ThrowFailure(e, null); }
 
@@ -109,13 +117,15 @@ public sealed class NewIscsiLunCommand : LunBatchCmdlet<LunCreateRequest>
 
     protected override void ProcessRecord()
     {
-        var size = _sizeBytes == 0 ? "the image's size" : $"{_sizeBytes / 1073741824.0:0.##} GB";
+        var size = _sizeBytes != 0 ? $"{_sizeBytes / 1073741824.0:0.##} GB"
+            : Image is null ? "the image's size" : $"a clone of image {Image}{(IsBound(nameof(ImageVersion)) ? $":v{ImageVersion}" : "")}";
         foreach (var name in Name)
         {
             var node = Assign ? name : Node;
             var request = new LunCreateRequest
             {
                 Name = name, SizeBytes = _sizeBytes, Backend = Backend, Purpose = Purpose, SourceImage = SourceImage, Description = Description,
+                Image = Image, ImageVersion = IsBound(nameof(ImageVersion)) ? ImageVersion : null,
                 Chap = !NoChap, ChapUser = _chapUser, ChapSecret = _chapSecret,
                 MutualChap = _mutual, MutualChapUser = _mutualUser, MutualChapSecret = _mutualSecret,
                 Node = node, IfNotExists = IfNotExists, AdoptSharedChap = Force,

@@ -59,6 +59,11 @@ public sealed class GetIscsiTargetStatusCommand : PureBootCmdlet
             try
             {
                 var report = RunEngine((engine, ct) => engine.GetTargetStatusAsync(name, !NoSessions, ct), $"Reading target {name}");
+                if (report.Space is { } space)
+                {
+                    WriteVerbose($"{name}: {space}");
+                    if (space.OverLimit) WriteWarning($"{name}: {(space.ThinPool is null ? "its filesystem" : $"thin pool {space.ThinPool}")} is {space.FillPercent:0.##}% full, over its limit of {space.MaxFillPercent}%: provisioning is refused until space is freed (Get-IscsiBackendSpace {name}).");
+                }
                 if (Report) WriteObject(report);
                 else if (Drift) foreach (var d in report.Drift) WriteObject(d);
                 else foreach (var l in report.Luns) WriteObject(l);

@@ -1,0 +1,176 @@
+using System.Globalization;
+using PureBoot.Core.Transport;
+
+namespace PureBoot.Simulation;
+
+/// <summary>The disk lifecycle's shell helpers (pb_clone, pb_thin_*, pb_space_*, ...) on a simulated host, with their messages.</summary>
+internal static partial class SimulatedShell
+{
+    static (int, string)? Lifecycle(SimulatedHostState s, HostStep step) => step switch
+    {
+        CloneFile c => Clone(s, c.Source, c.Destination, c.Mode),
+        ReplaceFile r => ReplaceFile(s, r.Source, r.Destination),
+        CreateThinVolume t => ThinCreate(s, t.VolumeGroup, t.Pool, t.Name, t.SizeBytes),
+        ThinSnapshot t => ThinSnap(s, t.VolumeGroup, t.Origin, t.Name, t.ReadOnly),
+        ReplaceThinVolume t => ThinReplace(s, t.VolumeGroup, t.Source, t.Name),
+        MakeVolumeReadOnly m => ReadOnly(s, m.VolumeGroup, m.Name),
+        InspectImageFile i => Inspect(s, i.Path, i.ImageDirectory),
+        MeasureData m => Measure(s, m.Path),
+        FindMissing f => (0, string.Join("\n", f.Paths.Where(p => !Exists(s, p)))),
+        ProbeSpace p => p.FileIO ? SpaceFileIO(s, p.StoragePath, p.ImageDirectory) : SpaceBlock(s, p.StoragePath, p.ThinPool),
+        FillThinVolume f => Fill(s, f.Source, f.Device),
+        SyncData => (0, ""),
+        _ => null,
+    };
+
+    static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
+    static bool Exists(SimulatedHostState s, string p) => s.FileExists(p) || s.DirectoryExists(p) || s.TryGetLogicalVolume(p, out _, out _);
+
+    /// <summary>pb__cp: a reflink when both paths are on one filesystem that reflinks, else a sparse copy (and why).</summary>
+    static string CopyInto(SimulatedHostState s, SimulatedFile src, string srcPath, SimulatedFile dst, string dstPath)
+    {
+        var a = s.FilesystemOf(srcPath); var b = s.FilesystemOf(dstPath);
+        if (a == b && a.Reflink) { s.Reflink(src, dst); return "reflink"; }
+        dst.SizeBytes = src.SizeBytes; dst.AllocatedBytes = s.BlocksOf(src); dst.Content = src.Content; dst.Magic = src.Magic; dst.Shared = null;
+        return "copy: " + (a != b ? "Invalid cross-device link" : "Operation not supported");
+    }
+
+    static (int, string)? NotRegular(SimulatedHostState s, string src) =>
+        s.FileExists(src) ? null : (2, $"source {src} is not a regular file");
+
+    static (int, string) Clone(SimulatedHostState s, string source, string destination, string mode)
+    {
+        var src = N(source); var dst = N(destination);
+        if (Exists(s, dst)) return (17, $"refusing to overwrite existing {destination}");
+        if (NotRegular(s, src) is { } e) return e;
+        if (!s.DirectoryExists(SimulatedHostState.ParentOf(dst))) return (1, $"cp: cannot create regular file '{destination}.pbtmp': No such file or directory");
+        var f = new SimulatedFile { Mode = mode };
+        var how = CopyInto(s, s.Files[src], src, f, dst);
+        s.Files[dst] = f;
+        return (0, how);
+    }
+
+    static (int, string) ReplaceFile(SimulatedHostState s, string source, string destination)
+    {
+        var src = N(source); var dst = N(destination);
+        if (NotRegular(s, src) is { } e) return e;
+        if (!s.DirectoryExists(SimulatedHostState.ParentOf(dst))) return (1, $"cp: cannot create regular file '{destination}.pbnew': No such file or directory");
+        var f = new SimulatedFile { Mode = "0600" };
+        var how = CopyInto(s, s.Files[src], src, f, dst);
+        s.Files[dst] = f;   // mv -f: the old file is gone (LIO no longer holds it: its storage object went first)
+        s.PruneExtents();
+        return (0, how);
+    }
+
+    static SimulatedLogicalVolume? Lv(SimulatedHostState s, string vg, string name) =>
+        s.VolumeGroups.TryGetValue(vg, out var g) && g.LogicalVolumes.TryGetValue(name, out var lv) ? lv : null;
+
+    static (int, string) ThinCreate(SimulatedHostState s, string vgName, string pool, string name, long size)
+    {
+        if (NoVg(s, vgName) is { } e) return e;
+        var vg = s.VolumeGroups[vgName];
+        if (Lv(s, vgName, pool) is not { SegmentType: "thin-pool" }) return (5, $"  Failed to find logical volume \"{vgName}/{pool}\"");
+        if (vg.LogicalVolumes.ContainsKey(name)) return (5, $"  Logical Volume \"{name}\" already exists in volume group \"{vgName}\"");
+        var extents = (size + vg.ExtentBytes - 1) / vg.ExtentBytes;
+        vg.LogicalVolumes[name] = new SimulatedLogicalVolume { SizeBytes = extents * vg.ExtentBytes, SegmentType = "thin", ThinPool = pool };
+        return (0, (size % vg.ExtentBytes != 0 ? $"  Rounding up size to full physical extent {LvmSize(extents * vg.ExtentBytes)}\n" : "") + $"  Logical volume \"{name}\" created.");
+    }
+
+    static (int, string) ThinSnap(SimulatedHostState s, string vgName, string originName, string name, bool readOnly)
+    {
+        if (NoVg(s, vgName) is { } e) return e;
+        if (Lv(s, vgName, name) is not null) return (17, $"refusing to overwrite existing {vgName}/{name}");
+        var origin = Lv(s, vgName, originName);
+        if (origin is null) return (5, $"  Failed to find logical volume \"{vgName}/{originName}\"");
+        if (origin.SegmentType != "thin") return (3, "  Please specify either size or extents with snapshots.");
+        var lv = new SimulatedLogicalVolume { SizeBytes = origin.SizeBytes, SegmentType = "thin", ThinPool = origin.ThinPool, ReadOnly = readOnly };
+        s.ThinShare(origin, lv);
+        s.VolumeGroups[vgName].LogicalVolumes[name] = lv;
+        return (0, $"  Logical volume \"{name}\" created.\nthin");
+    }
+
+    static (int, string) ThinReplace(SimulatedHostState s, string vgName, string source, string name)
+    {
+        var temp = name + ".pbnew";
+        var vg = s.VolumeGroups.GetValueOrDefault(vgName);
+        if (vg is not null && vg.LogicalVolumes.ContainsKey(temp)) vg.LogicalVolumes.Remove(temp);
+        var (rc, made) = ThinSnap(s, vgName, source, temp, readOnly: false);
+        if (rc != 0) return (rc, made);
+        var output = made.Replace("\nthin", "");
+        if (Lv(s, vgName, name) is not null)
+        {
+            var (rm, removed) = LvRemove(s, vgName, name);
+            output += "\n" + removed;
+            if (rm != 0) return (rm, output);
+        }
+        vg = s.VolumeGroups[vgName];
+        vg.LogicalVolumes[name] = vg.LogicalVolumes[temp];
+        vg.LogicalVolumes.Remove(temp);
+        s.PruneExtents();
+        return (0, output + $"\n  Renamed \"{temp}\" to \"{name}\" in volume group \"{vgName}\"\nthin");
+    }
+
+    static (int, string) ReadOnly(SimulatedHostState s, string vgName, string name)
+    {
+        if (Lv(s, vgName, name) is not { } lv) return (5, $"  Failed to find logical volume \"{vgName}/{name}\"");
+        lv.ReadOnly = true;
+        return (0, $"  Logical volume {vgName}/{name} changed.");
+    }
+
+    static (int, string) Inspect(SimulatedHostState s, string path, string directory)
+    {
+        var p = N(path);
+        if (s.DirectoryExists(p)) return (2, $"{path} is not a regular file");
+        if (!s.Files.TryGetValue(p, out var f)) return s.TryGetLogicalVolume(p, out _, out _) ? (2, $"{path} is not a regular file") : (2, $"{path} does not exist");
+        if (!p.StartsWith(N(directory).TrimEnd('/') + "/", StringComparison.Ordinal)) return (2, $"{path} resolves to {p}, outside the image directory {directory}");
+        return (0, $"file {I(f.SizeBytes)} {I((s.BlocksOf(f) + 511) / 512)} 512 {f.Magic ?? "0000000000000000"}");
+    }
+
+    static (int, string) Measure(SimulatedHostState s, string path)
+    {
+        var p = N(path);
+        if (s.TryGetLogicalVolume(p, out var vg, out var name))
+        {
+            var lv = s.VolumeGroups[vg].LogicalVolumes[name];
+            var mapped = lv.MappedBytes + (lv.Shared?.Sum(id => s.Extents.GetValueOrDefault(id)) ?? 0);
+            var pct = lv.SizeBytes == 0 ? 0 : 100.0 * mapped / lv.SizeBytes;
+            return (0, $"lv {I(lv.SizeBytes)} {pct.ToString("0.00", CultureInfo.InvariantCulture)}{(lv.SegmentType == "thin" ? " " + I(mapped / 512) : "")}");
+        }
+        if (s.Files.TryGetValue(p, out var f)) return (0, $"file {I(f.SizeBytes)} {I((s.BlocksOf(f) + 511) / 512)} 512");
+        return (2, $"{path} does not exist");
+    }
+
+    static (int, string) SpaceFileIO(SimulatedHostState s, string storage, string images)
+    {
+        var d = N(storage);
+        while (!s.DirectoryExists(d)) d = SimulatedHostState.ParentOf(d);
+        var i = s.DirectoryExists(images) ? N(images) : d;
+        var fs = s.FilesystemOf(d);
+        var used = s.UsedBytes(fs);
+        var clone = s.FilesystemOf(i) != fs ? "clone copy Invalid cross-device link" : fs.Reflink ? "clone reflink" : "clone copy Operation not supported";
+        return (0, $"fs {fs.Type}\ndf {I(fs.SizeBytes)} {I(used)} {I(Math.Max(0, fs.SizeBytes - used))}\n{clone}");
+    }
+
+    static (int, string) SpaceBlock(SimulatedHostState s, string vgName, string? pool)
+    {
+        if (!s.VolumeGroups.TryGetValue(vgName, out var vg)) return (0, $"vg   Volume group \"{vgName}\" not found   Cannot process volume group {vgName} " + (pool is null ? "" : $"\npool   Volume group \"{vgName}\" not found   Cannot process volume group {vgName} "));
+        var text = $"vg {I(vg.SizeBytes)} {I(vg.FreeExtents * vg.ExtentBytes)}";
+        if (pool is null) return (0, text);
+        if (Lv(s, vgName, pool) is not { } p) return (0, text + $"\npool   Failed to find logical volume \"{vgName}/{pool}\" ");
+        if (p.SegmentType != "thin-pool") return (0, text + $"\npool {I(p.SizeBytes)}   linear");
+        string Pct(long used, long size) => (size == 0 ? 0 : 100.0 * used / size).ToString("0.00", CultureInfo.InvariantCulture);
+        return (0, text + $"\npool {I(p.SizeBytes)} {Pct(s.PoolUsedBytes(vgName, pool), p.SizeBytes)} {Pct(s.PoolMetadataUsedBytes(vgName, pool), p.MetadataBytes)} thin-pool");
+    }
+
+    static (int, string) Fill(SimulatedHostState s, string source, string device)
+    {
+        var src = N(source);
+        if (!s.Files.TryGetValue(src, out var f)) return (2, $"source image {source} does not exist");
+        if (!s.TryGetLogicalVolume(device, out var vg, out var name)) return (2, $"{device} is not a block device");
+        var lv = s.VolumeGroups[vg].LogicalVolumes[name];
+        if (f.SizeBytes > lv.SizeBytes) return (1, $"dd: error writing '{device}': No space left on device");
+        lv.MappedBytes = s.BlocksOf(f);   // conv=sparse: only the blocks that hold data
+        lv.Content = f.Content;
+        return (0, "");
+    }
+}
