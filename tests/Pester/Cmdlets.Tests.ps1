@@ -73,7 +73,23 @@ Describe 'Every parameter set of every cmdlet binds and does what the set is for
             @{ C = 'Get-IscsiBootScript'; S = 'Text'; Run = { Get-IscsiBootScript cm-web1 }; Check = { param($o) $o -match '^#!ipxe' } }
             @{ C = 'Get-IscsiBootScript'; S = 'File'; Run = { Get-IscsiBootScript cm-web1 -Path $file -Force }; Check = { param($o) $o.Path -eq $file } }
             @{ C = 'Save-IscsiBootScript'; S = '__AllParameterSets'; Run = { Save-IscsiBootScript cm-web2 -Path $file -Force -PassThru }; Check = { param($o) $o.Node -eq 'cm-web2' } }
+            # The disk lifecycle, in the order a user goes through it (the simulated host holds golden/cm.img).
+            @{ C = 'New-IscsiImage'; S = 'Path'; Run = { New-IscsiImage cm-img golden/cm.img -Backend cm-san }; Check = { param($o) $o.Version -eq 1 } }
+            @{ C = 'New-IscsiImage'; S = 'Lun'; Run = { New-IscsiImage cm-img -Lun cm-free }; Check = { param($o) $o.Version -eq 2 } }
+            @{ C = 'Get-IscsiImage'; S = '__AllParameterSets'; Run = { Get-IscsiImage cm-img -Latest }; Check = { param($o) @($o).Count -eq 1 -and $o.Version -eq 2 } }
+            @{ C = 'Checkpoint-IscsiLun'; S = '__AllParameterSets'; Run = { New-IscsiLun cm-clone -Backend cm-san -Image cm-img -ImageVersion 1 -NoChap | Checkpoint-IscsiLun -Snapshot cp1 }; Check = { param($o) $o.SnapshotName -eq 'cp1' } }
+            @{ C = 'Get-IscsiLunSnapshot'; S = '__AllParameterSets'; Run = { Get-IscsiLun cm-clone | Get-IscsiLunSnapshot }; Check = { param($o) @($o).SnapshotName -contains 'cp1' } }
+            @{ C = 'Restore-IscsiLun'; S = '__AllParameterSets'; Run = { Get-IscsiLunSnapshot cm-clone cp1 | Restore-IscsiLun -Confirm:$false -PassThru }; Check = { param($o) $o.Name -eq 'cm-clone' } }
+            @{ C = 'Remove-IscsiLunSnapshot'; S = '__AllParameterSets'; Run = { Remove-IscsiLunSnapshot cm-clone cp1 -Confirm:$false -PassThru }; Check = { param($o) $o.SnapshotName -eq 'cp1' } }
+            @{ C = 'Reset-IscsiLun'; S = '__AllParameterSets'; Run = { Reset-IscsiLun cm-clone -Confirm:$false -PassThru }; Check = { param($o) $o.Image -eq 'cm-img:v1' } }
+            @{ C = 'Update-IscsiLun'; S = 'Image'; Run = { Update-IscsiLun cm-clone -Image cm-img -Version 2 -Confirm:$false -PassThru }; Check = { param($o) $o.Image -eq 'cm-img:v2' } }
+            @{ C = 'Update-IscsiLun'; S = 'Rollback'; Run = { Update-IscsiLun cm-clone -Rollback -Confirm:$false -PassThru }; Check = { param($o) $o.Image -eq 'cm-img:v1' } }
+            @{ C = 'Remove-IscsiImage'; S = '__AllParameterSets'; Run = { New-IscsiImage cm-gone golden/cm.img -Backend cm-san | Remove-IscsiImage -Confirm:$false -PassThru }; Check = { param($o) $o.Name -eq 'cm-gone' } }
+            @{ C = 'Get-IscsiBackendSpace'; S = '__AllParameterSets'; Run = { Get-IscsiBackend cm-san | Get-IscsiBackendSpace }; Check = { param($o) $o.Backend -eq 'cm-san' } }
         )
+        $state = (Get-SimulationType SimulatedHostState)::Load($ctx.State)
+        $state.AddFile('/var/lib/pureboot/luns/golden/cm.img', 64MB, 1MB, 'cm-v1')
+        $state.Save($ctx.State)
     }
 
     It 'the table names every parameter set there is' {
@@ -89,7 +105,9 @@ Describe 'Every parameter set of every cmdlet binds and does what the set is for
             'Remove-IscsiLun', 'Set-IscsiLunAssignment', 'Remove-IscsiLunAssignment', 'Get-IscsiTargetStatus/Luns', 'Get-IscsiTargetStatus/Report',
             'Get-IscsiTargetStatus/Drift', 'Get-IscsiLunChapCredential', 'Get-PureBootAuditLog', 'Sync-IscsiTarget/Actions', 'Sync-IscsiTarget/Report',
             'Import-IscsiTargetConfig', 'Restart-IscsiTarget/Lun', 'Restart-IscsiTarget/Node', 'Restart-IscsiTarget/NodeObject',
-            'Get-IscsiBootScript/Text', 'Get-IscsiBootScript/File', 'Save-IscsiBootScript') {
+            'Get-IscsiBootScript/Text', 'Get-IscsiBootScript/File', 'Save-IscsiBootScript',
+            'New-IscsiImage/Path', 'New-IscsiImage/Lun', 'Get-IscsiImage', 'Checkpoint-IscsiLun', 'Get-IscsiLunSnapshot', 'Restore-IscsiLun',
+            'Remove-IscsiLunSnapshot', 'Reset-IscsiLun', 'Update-IscsiLun/Image', 'Update-IscsiLun/Rollback', 'Remove-IscsiImage', 'Get-IscsiBackendSpace') {
             $c, $s = $cmd -split '/'
             @{ C = $c; S = if ($s) { $s } else { '__AllParameterSets' } }
         }) {
@@ -153,6 +171,11 @@ Describe '-WhatIf on every cmdlet that changes something changes nothing' {
         'Restart-IscsiTarget -Node cm-web1'
         'Save-IscsiBootScript cm-web1 -Path {dir}/w.ipxe -PortalAddress 192.0.2.9'
         'Get-IscsiBootScript cm-web1 -Path {dir}/w.ipxe -PortalAddress 192.0.2.9'
+        'New-IscsiImage cm-img golden/cm.img -Backend cm-san'
+        'Remove-IscsiImage cm-img -DetachLuns'
+        'Checkpoint-IscsiLun cm-clone -Snapshot cp9'
+        'Reset-IscsiLun cm-clone -Force'
+        'Update-IscsiLun cm-clone -Image cm-img -Version 2'
     ) {
         $world = Get-World
         $err = Get-ErrorOf ([scriptblock]::Create(($_ -replace '\{dir\}', $ctx.Dir) + ' -WhatIf'))

@@ -27,9 +27,11 @@ BeforeAll {
     function Connect-Node([string] $Lun) {
         $l = Get-IscsiLun $Lun
         $c = Get-IscsiLunChapCredential $Lun
-        $state = (Get-SimulationType SimulatedHostState)::Load($ctx.State)
+        # The state file keeps CHAP passwords sealed with the inventory's key: the initiator needs them open.
+        $box = [PureBoot.Core.Secrets.SecretKeyProvider]::new().CreateBox()
+        $state = (Get-SimulationType SimulatedHostState)::Load($ctx.State, $box)
         $r = (Get-SimulationType SimulatedInitiator)::Login($state, $l.InitiatorIqn, $l.TargetIqn, $l.MappedLunIndex, $c.UserName, $c.GetNetworkCredential().Password, [NullString]::Value, [NullString]::Value, $true)
-        $state.Save($ctx.State)
+        $state.Save($ctx.State, $box)
         $r
     }
 }

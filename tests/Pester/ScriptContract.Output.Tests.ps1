@@ -55,10 +55,10 @@ Describe 'Point 7: enums are strings in JSON; one output rule; a file-writing ve
         Get-IscsiBackend $s.Backend | ConvertTo-Json | Should -Match '"Transport":\s*"Simulated"'
     }
 
-    It 'Set-, Remove-, Resize-, Restart- and Save- write nothing unless -PassThru; the others always write' {
+    It 'Set-, Remove-, Resize-, Restart-, Save-, Reset-, Restore- and Update- write nothing unless -PassThru; the others always write' {
         foreach ($cmd in Get-Command -Module PureBoot) {
             $has = $cmd.Parameters.ContainsKey('PassThru')
-            if ($cmd.Verb -in 'Set', 'Remove', 'Resize', 'Restart', 'Save') { $has | Should -BeTrue -Because "$($cmd.Name) changes something" }
+            if ($cmd.Verb -in 'Set', 'Remove', 'Resize', 'Restart', 'Save', 'Reset', 'Restore', 'Update') { $has | Should -BeTrue -Because "$($cmd.Name) changes something" }
             else { $has | Should -BeFalse -Because "$($cmd.Name) always writes its result" }
         }
         Set-IscsiLunAssignment p7-web1 -Confirm:$false | Should -BeNullOrEmpty

@@ -160,7 +160,7 @@ Describe 'Point 5: -Name takes many names; nodes and backends pipe into Get-Iscs
     BeforeAll { $s = New-Setup -Prefix p5 -Nodes 2 -Luns }
 
     It '-Name is string[] on every cmdlet that acts on names' {
-        foreach ($cmd in Get-Command -Module PureBoot | Where-Object { $_.Parameters.ContainsKey('Name') -and $_.Name -notin 'New-IscsiBackend', 'New-IscsiNode' }) {
+        foreach ($cmd in Get-Command -Module PureBoot | Where-Object { $_.Parameters.ContainsKey('Name') -and $_.Name -notin 'New-IscsiBackend', 'New-IscsiNode', 'New-IscsiImage' }) {
             $cmd.Parameters['Name'].ParameterType | Should -Be ([string[]]) -Because $cmd.Name
         }
         @(Remove-IscsiLunAssignment -Name p5-web1, p5-web2 -Confirm:$false -PassThru).Count | Should -Be 2

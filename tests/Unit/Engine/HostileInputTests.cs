@@ -91,7 +91,7 @@ public class HostileInputTests : IDisposable
         Func<PureBootEngine, Task<object?>> Img(ImageCreateRequest r) => async e => await e.NewImageAsync(r);
         ImageCreateRequest I(string name = "deb12", string? path = "golden/deb12.img", string? lun = null) => new() { Name = name, Backend = "san1", Path = path, Lun = lun };
         yield return C("image name with semicolon", "Name", Img(I("deb;12")));
-        yield return C("image name upper case", "Name", Img(I("Deb12")));
+        yield return C("image name with underscore", "Name", Img(I("deb_12")));   // upper case is not hostile: names fold to lower case
         yield return C("image name with newline", "Name", Img(I("deb12\nx")));
         yield return C("image path outside the image directory", "Path", Img(I(path: "/etc/shadow")));
         yield return C("image path traversal", "Path", Img(I(path: "../../etc/shadow")));

@@ -385,7 +385,7 @@ public class ModuleContractTests
 
     /// <summary>The output rule (docs/POWERSHELL.md): verbs that make or read write their objects; verbs that change or
     /// remove write nothing unless -PassThru.</summary>
-    static readonly HashSet<string> PassThruVerbs = new(StringComparer.Ordinal) { "Set", "Remove", "Resize", "Restart", "Save" };
+    static readonly HashSet<string> PassThruVerbs = new(StringComparer.Ordinal) { "Set", "Remove", "Resize", "Restart", "Save", "Reset", "Restore", "Update" };
 
     [Fact]
     public void OneOutputRuleChangeVerbsOfferPassThruAndTheOthersAlwaysWrite()
@@ -410,7 +410,7 @@ public class ModuleContractTests
     [Fact]
     public void CmdletsThatActOnNamesTakeManyNames()
     {
-        foreach (var c in M.Cmdlets.Where(c => c.Parameters.Any(p => p.Name == "Name") && c.Name is not ("New-IscsiBackend" or "New-IscsiNode")))
+        foreach (var c in M.Cmdlets.Where(c => c.Parameters.Any(p => p.Name == "Name") && c.Name is not ("New-IscsiBackend" or "New-IscsiNode" or "New-IscsiImage")))
             Assert.True(c.Parameter("Name").Type.FullName == typeof(string[]).FullName, $"{c.Name} -Name is {c.Parameter("Name").Type.Name}");
         foreach (var (name, p) in new[] { ("Restart-IscsiTarget", "Lun"), ("Restart-IscsiTarget", "Node"), ("Get-IscsiBootScript", "Node"), ("Sync-IscsiTarget", "Backend"),
                      ("Import-IscsiTargetConfig", "Backend"), ("Get-IscsiTargetStatus", "Backend"), ("Get-IscsiLun", "Backend"), ("Get-IscsiLun", "Node") })

@@ -14,7 +14,7 @@ namespace PureBoot.PowerShell;
 public sealed class RemoveIscsiImageCommand : PureBootCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    public string Name { get; set; } = "";
+    public string[] Name { get; set; } = Array.Empty<string>();
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     public int Version { get; set; }
@@ -32,11 +32,16 @@ public sealed class RemoveIscsiImageCommand : PureBootCmdlet
 
     protected override void ProcessRecord()
     {
-        var what = IsBound(nameof(Version)) ? $"image {Name}:v{Version}" : $"every version of image '{Name}'";
+        foreach (var name in Name) RemoveOne(name);
+    }
+
+    void RemoveOne(string name)
+    {
+        var what = IsBound(nameof(Version)) ? $"image {name}:v{Version}" : $"every version of image '{name}'";
         if (!ShouldProcess(what, DetachLuns ? "Delete its data, detaching the LUNs that use it" : "Delete its data")) return;
         try
         {
-            var request = new ImageRemoveRequest(Name, string.IsNullOrEmpty(Backend) ? null : Backend, IsBound(nameof(Version)) ? Version : null, DetachLuns);
+            var request = new ImageRemoveRequest(name, string.IsNullOrEmpty(Backend) ? null : Backend, IsBound(nameof(Version)) ? Version : null, DetachLuns);
             var outcomes = RunEngine((engine, ct) => engine.RemoveImageAsync(request, ct), $"Removing {what}");
             foreach (var o in outcomes)
             {
@@ -45,6 +50,6 @@ public sealed class RemoveIscsiImageCommand : PureBootCmdlet
                 else if (PassThru && o.Image is not null) WriteObject(o.Image);
             }
         }
-        catch (Exception e) when (IsReportable(e)) { WriteFailure(e, Name); }
+        catch (Exception e) when (IsReportable(e)) { WriteFailure(e, name); }
     }
 }

@@ -15,7 +15,7 @@ public sealed class ResetIscsiLunCommand : LunBatchCmdlet<LunResetRequest>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Lun", "LunName")]
     [ArgumentCompleter(typeof(LunNameCompleter))]
-    public string Name { get; set; } = "";
+    public string[] Name { get; set; } = Array.Empty<string>();
 
     /// <summary>Drops the node's iSCSI session first when it is logged in.</summary>
     [Parameter] public SwitchParameter Force { get; set; }
@@ -29,8 +29,11 @@ public sealed class ResetIscsiLunCommand : LunBatchCmdlet<LunResetRequest>
 
     protected override void ProcessRecord()
     {
-        if (!ShouldProcess($"LUN '{Name}'", $"Discard its node's writes: a fresh clone of its image{(Force ? ", dropping its node's session" : "")}")) return;
-        Enqueue(Name, new LunResetRequest(Name, Force));
+        foreach (var name in Name)
+        {
+            if (!ShouldProcess($"LUN '{name}'", $"Discard its node's writes: a fresh clone of its image{(Force ? ", dropping its node's session" : "")}")) continue;
+            Enqueue(name, new LunResetRequest(name, Force));
+        }
     }
 
     protected override Task<IReadOnlyList<LunOutcome>> SendAsync(PureBootEngine engine, IReadOnlyList<LunResetRequest> batch, CancellationToken ct) =>

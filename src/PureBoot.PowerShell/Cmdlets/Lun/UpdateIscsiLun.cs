@@ -20,7 +20,7 @@ public sealed class UpdateIscsiLunCommand : LunBatchCmdlet<LunRolloutRequest>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Lun", "LunName")]
     [ArgumentCompleter(typeof(LunNameCompleter))]
-    public string Name { get; set; } = "";
+    public string[] Name { get; set; } = Array.Empty<string>();
 
     /// <summary>The image (default: the one the LUN records).</summary>
     [Parameter(ParameterSetName = ImageSet)]
@@ -48,15 +48,18 @@ public sealed class UpdateIscsiLunCommand : LunBatchCmdlet<LunRolloutRequest>
 
     protected override void ProcessRecord()
     {
-        var request = new LunRolloutRequest(Name, string.IsNullOrEmpty(Image) ? null : Image, IsBound(nameof(Version)) ? Version : null, Rollback, Force);
         var action = Rollback ? "Restore the disk it had before its last rollout" : $"Move to image {Image ?? "(its own)"}{(IsBound(nameof(Version)) ? $" version {Version}" : ", latest version")}, keeping its disk as a snapshot";
-        var text = $"LUN '{Name}': {action}{(Force ? ", dropping its node's session" : "")}.";
-        if (!ShouldProcess(text, text + " Continue?", "Update-IscsiLun", out var reason))
+        foreach (var name in Name)
         {
-            if (reason == ShouldProcessReason.WhatIf) _planned.Add(request);
-            return;
+            var request = new LunRolloutRequest(name, string.IsNullOrEmpty(Image) ? null : Image, IsBound(nameof(Version)) ? Version : null, Rollback, Force);
+            var text = $"LUN '{name}': {action}{(Force ? ", dropping its node's session" : "")}.";
+            if (!ShouldProcess(text, text + " Continue?", "Update-IscsiLun", out var reason))
+            {
+                if (reason == ShouldProcessReason.WhatIf) _planned.Add(request);
+                continue;
+            }
+            Enqueue(name, request);
         }
-        Enqueue(Name, request);
     }
 
     protected override void EndProcessing()

@@ -15,7 +15,7 @@ public sealed class CheckpointIscsiLunCommand : LunBatchCmdlet<LunCheckpointRequ
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Lun", "LunName")]
     [ArgumentCompleter(typeof(LunNameCompleter))]
-    public string Name { get; set; } = "";
+    public string[] Name { get; set; } = Array.Empty<string>();
 
     /// <summary>The snapshot's name (default cp-yyyyMMdd-HHmmss, UTC).</summary>
     [Parameter(Position = 1)]
@@ -30,8 +30,11 @@ public sealed class CheckpointIscsiLunCommand : LunBatchCmdlet<LunCheckpointRequ
 
     protected override void ProcessRecord()
     {
-        if (!ShouldProcess($"LUN '{Name}'", $"Snapshot its disk{(Snapshot is null ? "" : $" as '{Snapshot}'")}")) return;
-        Enqueue(Name, new LunCheckpointRequest(Name, string.IsNullOrEmpty(Snapshot) ? null : Snapshot, Description));
+        foreach (var name in Name)
+        {
+            if (!ShouldProcess($"LUN '{name}'", $"Snapshot its disk{(Snapshot is null ? "" : $" as '{Snapshot}'")}")) continue;
+            Enqueue(name, new LunCheckpointRequest(name, string.IsNullOrEmpty(Snapshot) ? null : Snapshot, Description));
+        }
     }
 
     protected override Task<IReadOnlyList<LunOutcome>> SendAsync(PureBootEngine engine, IReadOnlyList<LunCheckpointRequest> batch, CancellationToken ct) =>

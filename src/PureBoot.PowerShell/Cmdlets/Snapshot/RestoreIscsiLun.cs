@@ -16,7 +16,7 @@ public sealed class RestoreIscsiLunCommand : LunBatchCmdlet<LunRestoreRequest>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Lun", "LunName")]
     [ArgumentCompleter(typeof(LunNameCompleter))]
-    public string Name { get; set; } = "";
+    public string[] Name { get; set; } = Array.Empty<string>();
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [Alias("SnapshotName")]
@@ -34,8 +34,11 @@ public sealed class RestoreIscsiLunCommand : LunBatchCmdlet<LunRestoreRequest>
 
     protected override void ProcessRecord()
     {
-        if (!ShouldProcess($"LUN '{Name}'", $"Replace its disk with snapshot '{Snapshot}'{(Force ? ", dropping its node's session" : "")}; its current data is lost")) return;
-        Enqueue(Name, new LunRestoreRequest(Name, Snapshot, Force));
+        foreach (var name in Name)
+        {
+            if (!ShouldProcess($"LUN '{name}'", $"Replace its disk with snapshot '{Snapshot}'{(Force ? ", dropping its node's session" : "")}; its current data is lost")) continue;
+            Enqueue(name, new LunRestoreRequest(name, Snapshot, Force));
+        }
     }
 
     protected override Task<IReadOnlyList<LunOutcome>> SendAsync(PureBootEngine engine, IReadOnlyList<LunRestoreRequest> batch, CancellationToken ct) =>
