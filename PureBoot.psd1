@@ -12,7 +12,7 @@
     Author                 = 'PureBoot contributors'
     CompanyName            = 'PureBoot contributors'
     Copyright              = 'Copyright (c) 2026 PureBoot contributors'
-    Description            = 'Provisions iSCSI boot LUNs for diskless machines on Linux LIO targets (targetcli) over SSH: an inventory of backends, nodes and LUNs, batched changes with one targetcli start per batch, CHAP secrets sealed at rest, drift checks and an audit log. Runs in PowerShell 7.4+ on Linux; the storage host needs the LIO target with targetcli-fb and rtslib-fb.'
+    Description            = 'Provisions iSCSI boot LUNs for diskless machines on Linux LIO targets over SSH: an inventory of backends, nodes and LUNs, batched changes applied as one typed plan per batch through rtslib (or one targetcli start), golden images, clones, snapshots and rollouts, CHAP secrets sealed at rest, drift checks and an audit log. Runs in PowerShell 7.4+ on Linux; the storage host needs the LIO target with rtslib-fb (targetcli-fb for the Targetcli executor).'
     PowerShellVersion      = '7.4'
     FormatsToProcess       = @('PureBoot.Format.ps1xml')
 

@@ -1,7 +1,7 @@
 #Requires -Version 7.4
 # Pester 5, lab: what a scheduled script (`pwsh -NonInteractive -File`, as cron or a systemd timer runs it) sees when
 # something fails, and when it calls a ConfirmImpact High cmdlet (Remove-IscsiLunAssignment, Remove-IscsiLun,
-# Remove-IscsiNode) while $ConfirmPreference is at its default, High. docs/SCHEDULED-SCRIPTS.md explains the findings.
+# Remove-IscsiNode) while $ConfirmPreference is at its default, High. README.md, "Running from cron or a systemd timer" explains the findings.
 # Needs $env:PUREBOOT_LAB_ENV.
 
 Describe 'Scheduled scripts: a failed runbook exits non-zero' -Tag 'Lab' {

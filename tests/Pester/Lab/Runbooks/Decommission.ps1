@@ -8,7 +8,7 @@
     Remove-IscsiLunAssignment, Remove-IscsiLun, Remove-IscsiNode and Remove-IscsiBackend are ConfirmImpact High.
     With $ConfirmPreference at its default (High) PowerShell asks before each of them; under
     `pwsh -NonInteractive` it cannot ask, and the command fails without doing anything (see
-    docs/SCHEDULED-SCRIPTS.md). A script that means it says so with -Confirm:$false on each call.
+    README.md, "Running from cron or a systemd timer"). A script that means it says so with -Confirm:$false on each call.
 
         Get-IscsiLun -Backend <backend> -Status Active | Remove-IscsiLunAssignment -Confirm:$false
         Get-IscsiLun -Backend <backend> | Remove-IscsiLun -Confirm:$false -PassThru
