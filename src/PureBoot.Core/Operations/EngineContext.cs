@@ -41,6 +41,14 @@ internal sealed class EngineContext
     public Lun Lun(string name, string parameter = "Name") =>
         Inventory.GetLun(InputValidator.Name(name, parameter)) ?? throw new InventoryNotFoundException($"No LUN named '{name}'.");
 
+    /// <summary>A LUN's snapshot by name (both names validated; either missing is NotFound).</summary>
+    public LunSnapshot Snapshot(Lun lun, string snapshot, string parameter = "Snapshot")
+    {
+        var name = InputValidator.Name(snapshot, parameter);
+        return Inventory.GetSnapshot(lun.Id, name)
+               ?? throw new InventoryNotFoundException($"LUN '{lun.Name}' has no snapshot named '{name}' (Get-IscsiLunSnapshot {lun.Name} lists them).");
+    }
+
     public Backend BackendOf(Lun lun) =>
         Inventory.GetBackendById(lun.BackendId) ?? throw new InventoryNotFoundException($"LUN '{lun.Name}' names a backend that does not exist.");
 }

@@ -37,16 +37,17 @@ internal sealed class RemoveSnapshots(EngineContext ctx)
 
     LunWork? Prepare(SnapshotRemoveRequest r, LunOutcome o)
     {
+        // Both names are checked before any lookup (hostile input is refused as such, not as NotFound).
         InputValidator.Name(r.Lun, "Lun");
-        var name = InputValidator.Name(r.Snapshot, "Snapshot");
+        InputValidator.Name(r.Snapshot, "Snapshot");
         var lun = _ctx.Lun(r.Lun, "Lun");
         o.Lun = lun;
-        var snapshot = _ctx.Inventory.GetSnapshot(lun.Id, name) ?? throw new InventoryNotFoundException($"LUN '{lun.Name}' has no snapshot named '{name}'.");
+        var snapshot = _ctx.Snapshot(lun, r.Snapshot);
         o.Snapshot = snapshot;
         if (lun.PendingOperation is PendingOperation.Restore rs && rs.SnapshotId == snapshot.Id || lun.PendingOperation is PendingOperation.Rollout ro && ro.SnapshotId == snapshot.Id)
-            throw new InventoryConflictException($"snapshot '{name}' of LUN '{lun.Name}' is needed by its interrupted {lun.PendingOperation}; run Sync-IscsiTarget {lun.BackendName} first.");
+            throw new InventoryConflictException($"snapshot '{snapshot.SnapshotName}' of LUN '{lun.Name}' is needed by its interrupted {lun.PendingOperation}; run Sync-IscsiTarget {lun.BackendName} first.");
         if (lun.PreviousSnapshotId == snapshot.Id)
-            o.Warnings.Add($"snapshot '{name}' held LUN '{lun.Name}''s disk from before its last rollout: Update-IscsiLun -Rollback is no longer possible.");
+            o.Warnings.Add($"snapshot '{snapshot.SnapshotName}' held LUN '{lun.Name}''s disk from before its last rollout: Update-IscsiLun -Rollback is no longer possible.");
         return new LunWork { Outcome = o, Row = lun, Backend = _ctx.BackendOf(lun), Request = snapshot };
     }
 

@@ -23,15 +23,16 @@ internal sealed class RestoreLuns(EngineContext ctx)
 
     LunWork? Prepare(LunRestoreRequest r, LunOutcome o)
     {
+        // Both names are checked before any lookup (hostile input is refused as such, not as NotFound).
         InputValidator.Name(r.Lun, "Lun");
-        var name = InputValidator.Name(r.Snapshot, "Snapshot");
+        InputValidator.Name(r.Snapshot, "Snapshot");
         var lun = _ctx.Lun(r.Lun, "Lun");
         o.Lun = lun;
-        var snapshot = _ctx.Inventory.GetSnapshot(lun.Id, name) ?? throw new InventoryNotFoundException($"LUN '{lun.Name}' has no snapshot named '{name}' (Get-IscsiLunSnapshot {lun.Name} lists them).");
+        var snapshot = _ctx.Snapshot(lun, r.Snapshot);
         var b = _ctx.BackendOf(lun);
         DiskLayout.RequireLifecycle(b, "Lun");
         CheckpointLuns.Usable(lun, "restored");
-        if (snapshot.Status != SnapshotStatus.Ready) throw new InventoryConflictException($"snapshot '{name}' of LUN '{lun.Name}' is {snapshot.Status}; run Sync-IscsiTarget {b.Name}.");
+        if (snapshot.Status != SnapshotStatus.Ready) throw new InventoryConflictException($"snapshot '{snapshot.SnapshotName}' of LUN '{lun.Name}' is {snapshot.Status}; run Sync-IscsiTarget {b.Name}.");
         o.Snapshot = snapshot;
         return new LunWork { Outcome = o, Row = lun, Backend = b, Request = For(lun, snapshot, r.Force, rollback: false) };
     }
