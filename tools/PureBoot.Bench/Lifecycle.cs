@@ -24,7 +24,7 @@ static class LifecycleBench
     {
         string Get(string k, string d) { var i = Array.IndexOf(a, k); return i >= 0 && i + 1 < a.Length ? a[i + 1] : d; }
         return new Options(Get("--lab", "/tmp/pureboot-lab/lab.env"), Get("--kinds", "FileIO,Block").Split(','), int.Parse(Get("--nodes", "256")),
-            int.Parse(Get("--reset", "100")), Enum.Parse<LioExecutorKind>(Get("--executor", "Targetcli")), Get("--out", "out/lifecycle-bench.md"));
+            int.Parse(Get("--reset", "100")), Enum.Parse<LioExecutorKind>(Get("--executor", "Rtslib")), Get("--out", "out/lifecycle-bench.md"));
     }
 
     sealed record Row(string Kind, string Figure, string Goal, string Measured, string Detail);

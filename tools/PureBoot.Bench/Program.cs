@@ -1,7 +1,7 @@
 // PureBoot benchmark against the lab VM: both executors and the per-step approach, side by side in one run.
 //   dotnet run -c Release --project tools/PureBoot.Bench -- [--lab /tmp/pureboot-lab/lab.env] [--sizes 10,100,1000]
 //        [--baseline 10] [--status 500] [--remove 100] [--out docs/BENCHMARKS.md]
-//   ... -- --lifecycle [--lab ...] [--kinds FileIO,Block] [--nodes 256] [--reset 100] [--executor Targetcli] [--out out/lifecycle-bench.md]
+//   ... -- --lifecycle [--lab ...] [--kinds FileIO,Block] [--nodes 256] [--reset 100] [--executor Rtslib|Targetcli] [--out out/lifecycle-bench.md]
 using System.Diagnostics;
 using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
