@@ -63,14 +63,16 @@ async Task<RunResult> Provision(int n, LioExecutorKind executor, bool remove)
     var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
     var ok = created.Count(o => o.Succeeded) == n && ctx.Engine.ListLuns().Count(l => l.Status == LunStatus.Active && l.ChapEnabled) == n;
     foreach (var f in created.Where(o => !o.Succeeded).Take(3)) Console.WriteLine($"  failed: {f}");
+    // The create's figures, read before the removal below adds its own to the same counters.
     var t = ctx.Timing;
+    var (apply, snapshots, steps, open, starts, sessions, bytes, handshakes) =
+        (t.ApplySeconds, t.SnapshotSeconds, t.StepSeconds, t.OpenSeconds, t.TargetcliStarts, t.Sessions, t.BytesSent, ctx.Shell.Handshakes);
     double? removeSeconds = null;
     var sw2 = Stopwatch.StartNew();
     var removed = await ctx.Engine.RemoveLunsAsync(Enumerable.Range(0, n).Select(i => new LunRemoveRequest($"n{i:0000}", Force: true)).ToList());
     if (remove) removeSeconds = sw2.Elapsed.TotalSeconds;
     if (removed.Any(o => !o.Succeeded)) notes.Add($"N={n} ({executor}): {removed.Count(o => !o.Succeeded)} removals failed, e.g. {removed.First(o => !o.Succeeded)}");
-    return new RunResult(n, executor, total, t.ApplySeconds, t.SnapshotSeconds, t.StepSeconds, t.OpenSeconds, t.TargetcliStarts, ctx.Shell.Handshakes,
-        t.Sessions, t.BytesSent, cpu, removeSeconds, ok);
+    return new RunResult(n, executor, total, apply, snapshots, steps, open, starts, handshakes, sessions, bytes, cpu, removeSeconds, ok);
 }
 
 async Task<double> PerStep(int n)
