@@ -23,6 +23,14 @@ BeforeAll {
         $state.WriteData((Get-IscsiLun $Lun).BackingPath, 4MB, $Content)
         $state.Save($ctx.State)
     }
+    # Runs a script block under a transcript: its output and the host text (-WhatIf lines) it printed.
+    function Invoke-Transcribed([scriptblock] $Script) {
+        $ErrorActionPreference = 'Continue'
+        $file = Join-Path $ctx.Dir ("transcript-{0}.txt" -f [guid]::NewGuid().ToString('N').Substring(0, 8))
+        Start-Transcript -Path $file | Out-Null
+        try { $out = & $Script } finally { Stop-Transcript | Out-Null }
+        [pscustomobject]@{ Output = $out; Text = Get-Content -Raw $file }
+    }
     # The node of a LUN logs in with its CHAP secret and stays logged in.
     function Connect-Node([string] $Lun) {
         $l = Get-IscsiLun $Lun
@@ -174,5 +182,27 @@ Describe 'The disk lifecycle on a simulated backend' {
             $text -split "`n" | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 80 }
         }
         (Get-IscsiImage | Format-Table | Out-String) | Should -Match 'AllocatedGB'
+    }
+
+    It 'runs the real checks under -WhatIf: unknown LUNs and snapshots, a taken snapshot name; nothing is written' {
+        Checkpoint-IscsiLun seat03 kept | Out-Null
+        $before = Get-StateHash $ctx.State
+        $audit = @(Get-PureBootAuditLog).Count
+        foreach ($case in @(
+                @{ Run = { Checkpoint-IscsiLun nosuch -WhatIf }; Id = 'PureBoot.NotFound' }
+                @{ Run = { Checkpoint-IscsiLun seat03 kept -WhatIf }; Id = 'PureBoot.Conflict' }
+                @{ Run = { Restore-IscsiLun seat03 nosuch -WhatIf }; Id = 'PureBoot.NotFound' }
+                @{ Run = { Remove-IscsiLunSnapshot seat03 nosuch -WhatIf }; Id = 'PureBoot.NotFound' }
+                @{ Run = { Reset-IscsiLun nosuch -WhatIf }; Id = 'PureBoot.NotFound' })) {
+            $t = Invoke-Transcribed ([scriptblock]::Create("$($case.Run) 2>&1"))
+            $err = @($t.Output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            $err.Count | Should -Be 1 -Because "$($case.Run)"
+            $err[0].FullyQualifiedErrorId | Should -BeLike "$($case.Id),*"
+            $t.Text | Should -Not -Match 'What if:' -Because 'a refused item is not described as if it would run'
+        }
+        # What passes the checks is still only described.
+        (Invoke-Transcribed { Restore-IscsiLun seat03 kept -WhatIf }).Text | Should -Match "What if: .*snapshot 'kept'"
+        Get-StateHash $ctx.State | Should -Be $before
+        @(Get-PureBootAuditLog).Count | Should -Be $audit
     }
 }

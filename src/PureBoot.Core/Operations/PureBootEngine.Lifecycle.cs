@@ -18,6 +18,12 @@ public sealed partial class PureBootEngine
     public Task<IReadOnlyList<LunOutcome>> CheckpointLunsAsync(IReadOnlyList<LunCheckpointRequest> requests, CancellationToken ct = default) =>
         new CheckpointLuns(_ctx).RunAsync(requests, ct);
 
+    // What each run checks before anything is sent, for -WhatIf and the cmdlets' per-item check (reads only).
+    public IReadOnlyList<LunOutcome> CheckCheckpointLuns(IReadOnlyList<LunCheckpointRequest> requests) => Outcomes(o => new CheckpointLuns(_ctx).Check(requests, o));
+    public IReadOnlyList<LunOutcome> CheckRemoveSnapshots(IReadOnlyList<SnapshotRemoveRequest> requests) => Outcomes(o => new RemoveSnapshots(_ctx).Check(requests, o));
+    public IReadOnlyList<LunOutcome> CheckRestoreLuns(IReadOnlyList<LunRestoreRequest> requests) => Outcomes(o => new RestoreLuns(_ctx).Check(requests, o));
+    public IReadOnlyList<LunOutcome> CheckResetLuns(IReadOnlyList<LunResetRequest> requests) => Outcomes(o => new ResetLuns(_ctx).Check(requests, o));
+
     /// <summary>Snapshots (LUN and snapshot names take wildcards). Inventory only.</summary>
     public IReadOnlyList<LunSnapshot> ListSnapshots(string? lunLike = null, string? nameLike = null) => _ctx.Inventory.ListSnapshots(lunLike, nameLike);
 

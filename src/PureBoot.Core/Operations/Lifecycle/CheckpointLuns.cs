@@ -18,10 +18,14 @@ internal sealed class CheckpointLuns(EngineContext ctx)
     readonly EngineContext _ctx = ctx;
     readonly BatchRunner _runner = new(ctx);
 
+    /// <summary>What the run checks before anything is sent (the cmdlets' -WhatIf and per-item check): reads only.</summary>
+    public List<LunWork> Check(IReadOnlyList<LunCheckpointRequest> requests, List<LunOutcome> outcomes) =>
+        BatchRunner.Intake(requests, r => r.Lun, Prepare, outcomes);
+
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<LunCheckpointRequest> requests, CancellationToken ct)
     {
         var outcomes = new List<LunOutcome>();
-        var works = BatchRunner.Intake(requests, r => r.Lun, Prepare, outcomes);
+        var works = Check(requests, outcomes);
         await _runner.RunPerBackendAsync(works, "checkpoint", (s, b, ws) => OnHostAsync(s, b, ws, ct), ct);
         return outcomes;
     }

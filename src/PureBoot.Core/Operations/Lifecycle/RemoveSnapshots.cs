@@ -17,6 +17,15 @@ internal sealed class RemoveSnapshots(EngineContext ctx)
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<SnapshotRemoveRequest> requests, CancellationToken ct)
     {
         var outcomes = new List<LunOutcome>();
+        var works = Check(requests, outcomes);
+        await _runner.RunPerBackendAsync(works, "remove-snapshot", (s, b, ws) => OnHostAsync(s, b, ws, ct), ct);
+        return outcomes;
+    }
+
+    /// <summary>What the run checks before anything is sent (the cmdlet's -WhatIf and per-item check): reads only.
+    /// A snapshot named twice is removed once.</summary>
+    public List<LunWork> Check(IReadOnlyList<SnapshotRemoveRequest> requests, List<LunOutcome> outcomes)
+    {
         var works = new List<LunWork>();
         var seen = new HashSet<long>();
         foreach (var r in requests)
@@ -31,8 +40,7 @@ internal sealed class RemoveSnapshots(EngineContext ctx)
             }
             catch (Exception e) when (FailureMap.TryFail(o, e)) { }
         }
-        await _runner.RunPerBackendAsync(works, "remove-snapshot", (s, b, ws) => OnHostAsync(s, b, ws, ct), ct);
-        return outcomes;
+        return works;
     }
 
     LunWork? Prepare(SnapshotRemoveRequest r, LunOutcome o)

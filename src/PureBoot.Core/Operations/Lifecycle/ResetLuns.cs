@@ -12,10 +12,14 @@ internal sealed class ResetLuns(EngineContext ctx)
 {
     readonly EngineContext _ctx = ctx;
 
+    /// <summary>What the run checks before anything is sent (the cmdlets' -WhatIf and per-item check): reads only.</summary>
+    public List<LunWork> Check(IReadOnlyList<LunResetRequest> requests, List<LunOutcome> outcomes) =>
+        BatchRunner.Intake(requests, r => r.Lun, Prepare, outcomes);
+
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<LunResetRequest> requests, CancellationToken ct)
     {
         var outcomes = new List<LunOutcome>();
-        var works = BatchRunner.Intake(requests, r => r.Lun, Prepare, outcomes);
+        var works = Check(requests, outcomes);
         await new DiskReplacement(_ctx).RunAsync(works, "reset", ct);
         return outcomes;
     }

@@ -30,11 +30,10 @@ public sealed class ResetIscsiLunCommand : LunBatchCmdlet<LunResetRequest>
     protected override void ProcessRecord()
     {
         foreach (var name in Name)
-        {
-            if (!ShouldProcess($"LUN '{name}'", $"Discard its node's writes: a fresh clone of its image{(Force ? ", dropping its node's session" : "")}")) continue;
-            Enqueue(name, new LunResetRequest(name, Force));
-        }
+            Submit(name, new LunResetRequest(name, Force), $"LUN '{name}'", $"Discard its node's writes: a fresh clone of its image{(Force ? ", dropping its node's session" : "")}");
     }
+
+    protected override IReadOnlyList<LunOutcome>? Check(PureBootEngine engine, LunResetRequest item) => engine.CheckResetLuns(new[] { item });
 
     protected override Task<IReadOnlyList<LunOutcome>> SendAsync(PureBootEngine engine, IReadOnlyList<LunResetRequest> batch, CancellationToken ct) =>
         engine.ResetLunsAsync(batch, ct);

@@ -31,11 +31,11 @@ public sealed class CheckpointIscsiLunCommand : LunBatchCmdlet<LunCheckpointRequ
     protected override void ProcessRecord()
     {
         foreach (var name in Name)
-        {
-            if (!ShouldProcess($"LUN '{name}'", $"Snapshot its disk{(Snapshot is null ? "" : $" as '{Snapshot}'")}")) continue;
-            Enqueue(name, new LunCheckpointRequest(name, string.IsNullOrEmpty(Snapshot) ? null : Snapshot, Description));
-        }
+            Submit(name, new LunCheckpointRequest(name, string.IsNullOrEmpty(Snapshot) ? null : Snapshot, Description), $"LUN '{name}'",
+                $"Snapshot its disk{(Snapshot is null ? "" : $" as '{Snapshot}'")}");
     }
+
+    protected override IReadOnlyList<LunOutcome>? Check(PureBootEngine engine, LunCheckpointRequest item) => engine.CheckCheckpointLuns(new[] { item });
 
     protected override Task<IReadOnlyList<LunOutcome>> SendAsync(PureBootEngine engine, IReadOnlyList<LunCheckpointRequest> batch, CancellationToken ct) =>
         engine.CheckpointLunsAsync(batch, ct);

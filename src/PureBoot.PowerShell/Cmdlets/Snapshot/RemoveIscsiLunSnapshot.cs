@@ -29,9 +29,10 @@ public sealed class RemoveIscsiLunSnapshotCommand : LunBatchCmdlet<SnapshotRemov
 
     protected override void ProcessRecord()
     {
-        if (!ShouldProcess($"snapshot '{Snapshot}' of LUN '{Lun}'", "Delete its data")) return;
-        Enqueue($"{Lun}@{Snapshot}", new SnapshotRemoveRequest(Lun, Snapshot));
+        Submit($"{Lun}@{Snapshot}", new SnapshotRemoveRequest(Lun, Snapshot), $"snapshot '{Snapshot}' of LUN '{Lun}'", "Delete its data");
     }
+
+    protected override IReadOnlyList<LunOutcome>? Check(PureBootEngine engine, SnapshotRemoveRequest item) => engine.CheckRemoveSnapshots(new[] { item });
 
     protected override Task<IReadOnlyList<LunOutcome>> SendAsync(PureBootEngine engine, IReadOnlyList<SnapshotRemoveRequest> batch, CancellationToken ct) =>
         engine.RemoveSnapshotsAsync(batch, ct);

@@ -35,11 +35,11 @@ public sealed class RestoreIscsiLunCommand : LunBatchCmdlet<LunRestoreRequest>
     protected override void ProcessRecord()
     {
         foreach (var name in Name)
-        {
-            if (!ShouldProcess($"LUN '{name}'", $"Replace its disk with snapshot '{Snapshot}'{(Force ? ", dropping its node's session" : "")}; its current data is lost")) continue;
-            Enqueue(name, new LunRestoreRequest(name, Snapshot, Force));
-        }
+            Submit(name, new LunRestoreRequest(name, Snapshot, Force), $"LUN '{name}'",
+                $"Replace its disk with snapshot '{Snapshot}'{(Force ? ", dropping its node's session" : "")}; its current data is lost");
     }
+
+    protected override IReadOnlyList<LunOutcome>? Check(PureBootEngine engine, LunRestoreRequest item) => engine.CheckRestoreLuns(new[] { item });
 
     protected override Task<IReadOnlyList<LunOutcome>> SendAsync(PureBootEngine engine, IReadOnlyList<LunRestoreRequest> batch, CancellationToken ct) =>
         engine.RestoreLunsAsync(batch, ct);
