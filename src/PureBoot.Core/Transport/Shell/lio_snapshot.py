@@ -32,12 +32,13 @@ def storage_listing(kind, path, out):
                 st.append({"name": e.name, "size": s.st_size, "allocated": s.st_blocks * 512})
     elif path and kind == "block":
         r = subprocess.run(["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|", "-o",
-                            "lv_name,lv_size", path], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+                            "lv_name,lv_size,lv_attr", path], capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if r.returncode != 0:
             out["storage_error"] = r.stderr.strip()
         for line in r.stdout.splitlines():
-            n, _, sz = line.strip().partition("|")
-            if n:
+            n, sz, attr = (line.strip().split("|") + ["", ""])[:3]
+            # A thin pool (attr 't...') holds volumes and is never a LUN's disk: not storage to own or call orphan.
+            if n and not attr.startswith("t"):
                 st.append({"name": n, "size": int(sz), "allocated": int(sz)})
     elif path and kind == "fileio":
         out["storage_error"] = "storage directory %s does not exist" % path
