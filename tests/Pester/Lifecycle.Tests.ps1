@@ -23,14 +23,6 @@ BeforeAll {
         $state.WriteData((Get-IscsiLun $Lun).BackingPath, 4MB, $Content)
         $state.Save($ctx.State)
     }
-    # Runs a script block under a transcript: its output and the host text (-WhatIf lines) it printed.
-    function Invoke-Transcribed([scriptblock] $Script) {
-        $ErrorActionPreference = 'Continue'
-        $file = Join-Path $ctx.Dir ("transcript-{0}.txt" -f [guid]::NewGuid().ToString('N').Substring(0, 8))
-        Start-Transcript -Path $file | Out-Null
-        try { $out = & $Script } finally { Stop-Transcript | Out-Null }
-        [pscustomobject]@{ Output = $out; Text = Get-Content -Raw $file }
-    }
     # The node of a LUN logs in with its CHAP secret and stays logged in.
     function Connect-Node([string] $Lun) {
         $l = Get-IscsiLun $Lun

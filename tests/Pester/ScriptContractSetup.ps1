@@ -20,12 +20,3 @@ function Get-ErrorOf {
     catch { @($_) }
 }
 
-# What -WhatIf printed (the host's "What if:" lines), and what the command wrote.
-function Invoke-Transcribed {
-    param([scriptblock] $Script)
-    $ErrorActionPreference = 'Continue'
-    $file = Join-Path $ctx.Dir ("transcript-{0}.txt" -f [guid]::NewGuid().ToString('N').Substring(0, 8))
-    Start-Transcript -Path $file | Out-Null
-    try { $out = & $Script } finally { Stop-Transcript | Out-Null }
-    [pscustomobject]@{ Output = $out; Text = Get-Content -Raw $file }
-}

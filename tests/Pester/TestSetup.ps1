@@ -101,3 +101,13 @@ function Get-SimulatedTargetConfig {
     $state = (Get-SimulationType SimulatedHostState)::Load($StatePath)
     $state.LiveText() + "`n-- saved --`n" + $state.Saved
 }
+
+# What -WhatIf printed (the host's "What if:" lines), and what the command wrote.
+function Invoke-Transcribed {
+    param([scriptblock] $Script)
+    $ErrorActionPreference = 'Continue'
+    $file = Join-Path $ctx.Dir ("transcript-{0}.txt" -f [guid]::NewGuid().ToString('N').Substring(0, 8))
+    Start-Transcript -Path $file | Out-Null
+    try { $out = & $Script } finally { Stop-Transcript | Out-Null }
+    [pscustomobject]@{ Output = $out; Text = Get-Content -Raw $file }
+}
