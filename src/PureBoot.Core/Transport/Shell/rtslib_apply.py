@@ -2,6 +2,9 @@
 # stdin: one JSON plan (RTSLIB-PLAN-SCHEMA.md). Each change is applied with rtslib-fb the way the equivalent
 # targetcli 2.1.53 command does it, one try/except per change; then the configuration is saved like targetcli's
 # `saveconfig` (gzip backup of the previous file in backup/, then the file) but written atomically and fsync'd.
+# The save re-reads only what the plan touched and merges it into the saved file ("save": "merged" in the result);
+# it dumps everything ("full") for an empty plan, "full_save": true, or a saved file that is missing, unreadable or
+# shaped unlike live (rtslib_common.save).
 # stdout: one JSON result. The whole run holds targetcli's own lock, so an interactive targetcli and PureBoot
 # never interleave. targetcli itself is never started.
 # Beyond the schema: an optional "lock_wait_seconds" in the plan (default 300, PureBoot's own lock wait);
@@ -68,12 +71,43 @@ class Links:
 
 
 class Applier:
-    def __init__(self, rts):
-        self.rts = rts
+    def __init__(self, rts, rts_common):
+        self.rts, self.rts_common = rts, rts_common
+        self.touched = rts_common.Touched()
         self.root = rts.RTSRoot()
         self.iscsi = rts.FabricModule("iscsi")
         self.links = Links(self.root)
         self._files = None  # (st_dev, st_ino) of each storage object's file or device -> (plugin, name)
+
+    def touch(self, op, c):
+        """Records what a change is about to touch, for the save (rtslib_common.Touched). Deleting a storage object
+        or a LUN also removes the LUNs exporting it and the mapped LUNs pointing at those."""
+        t = self.touched
+        if op in ("create_storage_object", "delete_storage_object"):
+            t.storage_objects.add((c["plugin"], c["name"]))
+            if op == "delete_storage_object":
+                try:
+                    so_path = self.so(c["plugin"], c["name"]).path
+                except Exception:
+                    so_path = None  # the change fails on its own
+                for lun in sorted(self.links.luns().get(so_path, ())):
+                    self._touch_lun_path(lun)
+        elif op in ("create_target", "delete_target"):
+            t.targets.add(c["wwn"])
+        elif op in ("set_tpg_attributes", "create_portal", "delete_portal"):
+            t.targets.add(c["target"])
+        elif op == "create_lun":
+            t.luns.add((c["target"], 1, int(c["index"])))
+        elif op == "delete_lun":
+            self._touch_lun_path("%s/%s/tpgt_1/lun/lun_%d" % (self.iscsi.path, c["target"], int(c["index"])))
+        elif op in OPS:  # node ACLs and their mapped LUNs
+            t.acls.add((c["target"], 1, c["initiator"]))
+
+    def _touch_lun_path(self, lun):
+        wwn, tag = self.rts_common._tpg_key(lun)
+        self.touched.luns.add((wwn, tag, int(lun.rsplit("/lun_", 1)[1])))
+        for m in self.links.mapped(lun.rsplit("/lun/", 1)[0]).get(lun, ()):
+            self.touched.acls.add((wwn, tag, m.split("/acls/", 1)[1].split("/", 1)[0]))
 
     # ---- lookups (rtslib's lookup mode raises when the object is missing)
     def so(self, plugin, name):
@@ -300,7 +334,7 @@ def main():
     t = time.monotonic()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import rtslib_common  # rtslib_fb, with fast configfs I/O
-    applier = Applier(rtslib_common.rts)
+    applier = Applier(rtslib_common.rts, rtslib_common)
     el["import"] = time.monotonic() - t
     t = time.monotonic()
     per_op = el["ops"] = {}
@@ -309,6 +343,7 @@ def main():
         try:
             if op not in OPS:
                 raise ValueError("unknown op %r" % op)
+            applier.touch(op, c)
             getattr(applier, op)(c)
             out["results"].append({"ok": True})
         except Exception as e:
@@ -317,7 +352,9 @@ def main():
     el["apply"] = time.monotonic() - t
     t = time.monotonic()
     try:
-        el["save_dump"] = rtslib_common.save(applier.root, plan.get("save_file") or rtslib_common.DEFAULT_SAVE_FILE)
+        # A plan of changes saves only what it touched; an empty plan (a plain save) dumps everything.
+        touched = applier.touched if changes and not plan.get("full_save") else None
+        el["save_dump"], out["save"] = rtslib_common.save(applier.root, plan.get("save_file") or rtslib_common.DEFAULT_SAVE_FILE, touched)
         out["saved"] = True
     except Exception as e:
         out["save_error"] = scrub(str(e) or e.__class__.__name__)

@@ -124,15 +124,134 @@ def dump(root):
         node.CFSNode._check_self = check
 
 
-def save(root, path):
+class Touched:
+    """What a plan's changes touched, for save(): storage objects by (plugin, name); TPG LUNs by (target, tag, index);
+    node ACLs by (target, tag, initiator); whole targets (created, deleted, or their TPG's attributes and portals
+    changed). Marked before each change runs, so a change that fails half-way is re-read too."""
+
+    def __init__(self):
+        self.storage_objects, self.luns, self.acls, self.targets = set(), set(), set(), set()
+
+    def __len__(self):
+        return len(self.storage_objects) + len(self.luns) + len(self.acls) + len(self.targets)
+
+
+def _tpg_key(path):  # /sys/kernel/config/target/iscsi/WWN/tpgt_T[/...] -> (WWN, T)
+    parts = path.split("/iscsi/", 1)[1].split("/")
+    return parts[0], int(parts[1][len("tpgt_"):])
+
+
+def _merged(root, path, touched):
+    """The saved file with only what the plan touched read again from configfs, each object dumped exactly as
+    root.dump() dumps it; None when that cannot be done safely (no saved file, it does not parse, or it holds a
+    touched target's TPG in a shape this does not know): save() then dumps everything. A full dump reads ~78
+    configfs files per LUN (256 LUNs: ~4 s under TCG, per plan); a one-LUN plan reads a few dozen."""
+    try:
+        with open(path, "rb") as f:
+            saved = json.loads(f.read().decode())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict) or not isinstance(saved.get("storage_objects"), list) or not isinstance(saved.get("targets"), list):
+        return None
+    check = node.CFSNode._check_self
+    node.CFSNode._check_self = lambda self: None
+    try:
+        sos = [so for so in saved["storage_objects"] if (so.get("plugin"), so.get("name")) not in touched.storage_objects]
+        for plugin, name in sorted(touched.storage_objects):
+            cls = {"fileio": tcm.FileIOStorageObject, "block": tcm.BlockStorageObject}.get(plugin)
+            try:
+                so = cls(name) if cls else None
+            except utils.RTSLibError:
+                so = None  # deleted
+            if so is not None:
+                sos.append(so.dump())
+        saved["storage_objects"] = sos
+        iscsi = fabric.FabricModule("iscsi")
+        targets = {t.get("wwn"): t for t in saved["targets"] if t.get("fabric") == "iscsi"}
+        wholes = set(touched.targets) | {k[0] for k in touched.luns | touched.acls if k[0] not in targets}
+        for wwn in sorted(wholes):
+            targets.pop(wwn, None)
+            try:
+                targets[wwn] = target.Target(iscsi, wwn, "lookup").dump()
+            except utils.RTSLibError:
+                pass  # deleted
+        parts = {}
+        for wwn, tag, index in touched.luns:
+            if wwn not in wholes:
+                parts.setdefault((wwn, tag), (set(), set()))[0].add(index)
+        for wwn, tag, initiator in touched.acls:
+            if wwn not in wholes:
+                parts.setdefault((wwn, tag), (set(), set()))[1].add(initiator)
+        for (wwn, tag), (indexes, initiators) in sorted(parts.items()):
+            tpgs = [d for d in targets[wwn].get("tpgs", []) if d.get("tag") == tag]
+            if len(tpgs) != 1:
+                return None
+            saved_tpg = tpgs[0]
+            tpg = target.TPG(target.Target(iscsi, wwn, "lookup"), tag, "lookup")
+            luns = [l for l in saved_tpg.get("luns", []) if l.get("index") not in indexes]
+            for index in sorted(indexes):
+                if os.path.isdir("%s/lun/lun_%d" % (tpg.path, index)):
+                    luns.append(target.LUN(tpg, index).dump())
+            acls = [a for a in saved_tpg.get("node_acls", []) if a.get("node_wwn") not in initiators]
+            for initiator in sorted(initiators):
+                if os.path.isdir("%s/acls/%s" % (tpg.path, initiator)):
+                    acls.append(target.NodeACL(tpg, initiator, "lookup").dump())
+            saved_tpg["luns"], saved_tpg["node_acls"] = luns, acls
+        others = [t for t in saved["targets"] if t.get("fabric") != "iscsi"]
+        saved["targets"] = others + [targets[w] for w in sorted(targets)]
+        return saved if _same_shape(root, saved, {(w, t) for w, t in parts}) else None
+    finally:
+        node.CFSNode._check_self = check
+
+
+def _same_shape(root, saved, tpgs):
+    """Whether the merged config has live's shape where a verdict reads it: the same storage objects and iSCSI
+    targets, and in each TPG the plan touched the same LUNs (index -> storage object) and node ACLs (initiator ->
+    mapped LUN index -> TPG LUN). Read from configfs directories and links only (no attribute files): a change
+    made outside PureBoot and never saved makes the merge unsafe, and save() then dumps everything."""
+    live_sos = {(so.plugin, so.name) for so in root.storage_objects}
+    if live_sos != {(so.get("plugin"), so.get("name")) for so in saved["storage_objects"]}:
+        return False
+    base = "/sys/kernel/config/target/iscsi"
+    live_targets = {n for n in (os.listdir(base) if os.path.isdir(base) else []) if os.path.isdir("%s/%s/tpgt_1" % (base, n)) or n.startswith(("iqn.", "naa.", "eui."))}
+    by_wwn = {t.get("wwn"): t for t in saved["targets"] if t.get("fabric") == "iscsi"}
+    if live_targets != set(by_wwn):
+        return False
+    for wwn, tag in tpgs:
+        path = "%s/%s/tpgt_%d" % (base, wwn, tag)
+        tpg = [d for d in by_wwn[wwn].get("tpgs", []) if d.get("tag") == tag][0]
+        luns = {}
+        for name in os.listdir(path + "/lun"):
+            link = next((e.path for e in os.scandir("%s/lun/%s" % (path, name)) if e.is_symlink()), None)
+            so = _link_target(link).split("/target/core/", 1)[1].split("/") if link else None
+            luns[int(name[4:])] = "/backstores/%s/%s" % ({"iblock": "block"}.get(so[0].rsplit("_", 1)[0], so[0].rsplit("_", 1)[0]), so[1]) if so else None
+        if luns != {l.get("index"): l.get("storage_object") for l in tpg.get("luns", [])}:
+            return False
+        acls = {}
+        for initiator in os.listdir(path + "/acls"):
+            m = acls[initiator] = {}
+            for name in os.listdir("%s/acls/%s" % (path, initiator)):
+                if name.startswith("lun_") and name[4:].isdigit():
+                    link = next((e.path for e in os.scandir("%s/acls/%s/%s" % (path, initiator, name)) if e.is_symlink()), None)
+                    m[int(name[4:])] = int(_link_target(link).rsplit("/lun_", 1)[1]) if link else None
+        if acls != {a.get("node_wwn"): {x.get("index"): x.get("tpg_lun") for x in a.get("mapped_luns", [])} for a in tpg.get("node_acls", [])}:
+            return False
+    return True
+
+
+def save(root, path, touched=None):
     """targetcli's saveconfig (backup, then the file), but tmp + fsync + rename + fsync of the directory:
-    rtslib's save_to_file fsyncs a .temp file and then shutil.copy()s it over the target in place, unsynced."""
+    rtslib's save_to_file fsyncs a .temp file and then shutil.copy()s it over the target in place, unsynced.
+    With touched, only what the plan touched is dumped again and merged into the saved file (see _merged).
+    Returns (seconds spent dumping, "merged" or "full")."""
     directory = os.path.dirname(path)
     make_private_dir(directory)
     if path == DEFAULT_SAVE_FILE:
         backup(path, directory + "/backup/")
     t = time.monotonic()
-    data = (json.dumps(dump(root), sort_keys=True, indent=2) + "\n").encode()
+    config = _merged(root, path, touched) if touched is not None else None
+    how = "merged" if config is not None else "full"
+    data = (json.dumps(config if config is not None else dump(root), sort_keys=True, indent=2) + "\n").encode()
     dumped = time.monotonic() - t
     tmp = "%s.pureboot-%d.tmp" % (path, os.getpid())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -156,7 +275,7 @@ def save(root, path):
         os.fsync(dfd)
     finally:
         os.close(dfd)
-    return dumped
+    return dumped, how
 
 
 def make_private_dir(d):  # targetcli's _create_dir: mode 0600, also forced on an existing directory
