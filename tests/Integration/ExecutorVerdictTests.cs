@@ -117,11 +117,11 @@ public class ExecutorVerdictTests(ITestOutputHelper output)
         try
         {
             ctx.Lab.SshOk($"mkdir -p {dir}");
-            foreach (var f in new[] { "src/PureBoot.Core/Transport/Shell/rtslib_common.py", "src/PureBoot.Core/Transport/Shell/rtslib_apply.py", "tests/Integration/lab/rtslib/normalize.py" })
+            foreach (var f in new[] { "src/PureBoot.Core/Transport/Shell/rtslib_common.py", "src/PureBoot.Core/Transport/Shell/rtslib_apply.py", "src/PureBoot.Core/Transport/Shell/lio_snapshot.py", "tests/Integration/lab/rtslib/normalize.py" })
                 ctx.Lab.SshOk($"echo {Convert.ToBase64String(File.ReadAllBytes(Path.Combine(Lab.RepoRoot, f)))} | base64 -d > {dir}/{Path.GetFileName(f)}");
-            string Compare(string when)
+            string Compare(string when, string file = "/etc/rtslib-fb-target/saveconfig.json")
             {
-                var o = ctx.Lab.Ssh($"cd {dir} && python3 -c 'import sys,json; sys.path.insert(0,\".\"); import rtslib_common as c; print(json.dumps(c.dump(c.rts.RTSRoot()), sort_keys=True, indent=2))' > full.json && python3 normalize.py /etc/rtslib-fb-target/saveconfig.json full.json").Out;
+                var o = ctx.Lab.Ssh($"cd {dir} && python3 -c 'import sys,json; sys.path.insert(0,\".\"); import rtslib_common as c; print(json.dumps(c.dump(c.rts.RTSRoot()), sort_keys=True, indent=2))' > full.json && python3 normalize.py {file} full.json").Out;
                 Assert.True(o.StartsWith("identical", StringComparison.Ordinal), $"{when}: the saved file differs from live:\n{o}");
                 return o;
             }
@@ -140,6 +140,13 @@ public class ExecutorVerdictTests(ITestOutputHelper output)
             Compare("after unassigning one");
             Assert.All(await ctx.Engine.RemoveLunsAsync(new[] { new LunRemoveRequest("m3") }), o => Assert.True(o.Succeeded, o.Error));
             Compare("after removing one");
+
+            // A live read focused on one LUN (what a restore or reset does) is the saved file with that LUN's objects
+            // read again: equal to a full dump.
+            var focus = $"{{\"storage_objects\":[[\"fileio\",\"{made[0].Lun!.StorageObjectName}\"]],\"luns\":[[\"{be.SharedTargetIqn}\",1,{made[0].Lun!.TpgLunIndex}]],\"acls\":[[\"{be.SharedTargetIqn}\",1,\"{n1.InitiatorIqn}\"]]}}";
+            var read = ctx.Lab.SshOk($"cd {dir} && python3 lio_snapshot.py fileio '' 1 '{focus}' > snap.json && python3 -c 'import json; d=json.load(open(\"snap.json\")); print(d[\"live_read\"]); json.dump(d[\"live\"], open(\"focused.json\", \"w\"))'");
+            Assert.Equal("focused", read.Trim());
+            Compare("a focused live read", "focused.json");
 
             var plan = $"{{\"changes\":[{{\"op\":\"set_node_acl_attributes\",\"target\":\"{be.SharedTargetIqn}\",\"initiator\":\"{n1.InitiatorIqn}\",\"attributes\":{{\"dataout_timeout\":4}}}}]}}";
             var one = ctx.Lab.SshOk($"cd {dir} && echo '{plan}' | python3 rtslib_apply.py");

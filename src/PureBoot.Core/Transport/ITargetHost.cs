@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using PureBoot.Core.Lio;
 using PureBoot.Core.Model;
 
@@ -47,7 +48,23 @@ public interface ITargetHostSession : IAsyncDisposable
 
 /// <param name="IncludeSessions">Also read the logged-in iSCSI sessions (from configfs, no targetcli start).</param>
 /// <param name="IncludeStorage">Also list the backend's files or logical volumes.</param>
-public sealed record SnapshotRequest(bool IncludeSessions = false, bool IncludeStorage = true);
+/// <param name="Focus">
+/// When set, a host may answer with its saved config in which only these objects (and their TPGs' own settings) are
+/// read again from live, after checking the saved file has live's shape (the same storage objects, targets, LUN
+/// exports and mapped LUNs); it reads everything when that check fails. For a batch on a few LUNs of a big target.
+/// </param>
+public sealed record SnapshotRequest(bool IncludeSessions = false, bool IncludeStorage = true, LiveFocus? Focus = null);
+
+/// <summary>What a live read must read fresh: storage objects (plugin, name), TPG LUNs (target, index), node ACLs (target, initiator); TPG 1.</summary>
+public sealed record LiveFocus(IReadOnlyList<(string Plugin, string Name)> StorageObjects, IReadOnlyList<(string Target, int Index)> Luns, IReadOnlyList<(string Target, string Initiator)> Acls)
+{
+    public string ToJson() => new JsonObject
+    {
+        ["storage_objects"] = new JsonArray(StorageObjects.Select(x => (JsonNode)new JsonArray(x.Plugin, x.Name)).ToArray()),
+        ["luns"] = new JsonArray(Luns.Select(x => (JsonNode)new JsonArray(x.Target, 1, x.Index)).ToArray()),
+        ["acls"] = new JsonArray(Acls.Select(x => (JsonNode)new JsonArray(x.Target, 1, x.Initiator)).ToArray()),
+    }.ToJsonString();
+}
 
 /// <summary>A file in the backend's storage directory, or a logical volume in its volume group.</summary>
 public sealed record StorageEntry(string Name, long SizeBytes, long AllocatedBytes);

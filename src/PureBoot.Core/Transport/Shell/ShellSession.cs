@@ -188,7 +188,7 @@ internal sealed class ShellSession : ITargetHostSession
             throw HostFailures.Rtslib(Backend, pyErr.Length > 0 ? pyErr : "no output", pyCode ?? -1, "read the LIO configuration");
         var obj = JsonNode.Parse(json)!.AsObject();
         _saveFile = obj["save_file"]?.GetValue<string>();
-        Log($"read live state ({sw.ElapsedMilliseconds} ms)");
+        Log($"read live state ({sw.ElapsedMilliseconds} ms{(obj["live_read"]?.GetValue<string>() == "focused" ? $", saved config with {request.Focus!.StorageObjects.Count + request.Focus.Luns.Count + request.Focus.Acls.Count} objects read again" : "")})");
         return SnapshotJson.Parse(obj);
     }
 

@@ -1,8 +1,12 @@
 # PureBoot: reads a storage host's LIO state in one python start, without targetcli (runs as root; python3 stdlib
 # + rtslib_fb; imports rtslib_common.py from its own directory).
-# argv: storage kind (fileio|block), storage path ("" = skip the listing), "1" to read iSCSI sessions.
+# argv: storage kind (fileio|block), storage path ("" = skip the listing), "1" to read iSCSI sessions, and optionally
+#   a focus (JSON {storage_objects: [[plugin, name]], luns: [[target, tag, index]], acls: [[target, tag, initiator]]}):
+#   then "live" is the saved file with those objects and their TPGs read again from configfs, after checking that the
+#   file has live's shape (rtslib_common.merged: the same objects, LUN exports and mapped LUNs); else a full dump.
 # Prints one JSON object:
 #   live               the live config as rtslib dumps it (the saveconfig shape; rtslib_common.dump, byte-identical)
+#   live_read          "full", or "focused" (see argv)
 #   save_file          where rtslib saves on this host; targetcli_version (read from targetcli/version.py)
 #   storage            [{name, size, allocated}] of the storage directory (fileio) or volume group (block);
 #                      storage_error when it cannot be listed
@@ -126,9 +130,18 @@ def main():
     import rtslib_common  # rtslib_fb, with fast configfs I/O
     rts = rtslib_common.rts
     t1 = time.monotonic()
-    out["live"] = rtslib_common.dump(rts.RTSRoot())
-    t2 = time.monotonic()
     out["save_file"] = getattr(rts.root, "default_save_file", None)
+    focus = json.loads(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4] else None
+    live = None
+    if focus and out["save_file"]:
+        touched = rtslib_common.Touched()
+        touched.storage_objects = {tuple(x) for x in focus.get("storage_objects", [])}
+        touched.luns = {tuple(x) for x in focus.get("luns", [])}
+        touched.acls = {tuple(x) for x in focus.get("acls", [])}
+        live = rtslib_common.merged(rts.RTSRoot(), out["save_file"], touched)
+    out["live_read"] = "focused" if live is not None else "full"
+    out["live"] = live if live is not None else rtslib_common.dump(rts.RTSRoot())
+    t2 = time.monotonic()
     out["targetcli_version"] = targetcli_version()
     kind, path = sys.argv[1], sys.argv[2]
     out["storage"] = storage_listing(kind, path, out)

@@ -141,10 +141,11 @@ def _tpg_key(path):  # /sys/kernel/config/target/iscsi/WWN/tpgt_T[/...] -> (WWN,
     return parts[0], int(parts[1][len("tpgt_"):])
 
 
-def _merged(root, path, touched):
-    """The saved file with only what the plan touched read again from configfs, each object dumped exactly as
-    root.dump() dumps it; None when that cannot be done safely (no saved file, it does not parse, or it holds a
-    touched target's TPG in a shape this does not know): save() then dumps everything. A full dump reads ~78
+def merged(root, path, touched):
+    """The saved file with only what was touched (a plan's changes, or a live read's focus) read again from configfs,
+    each object dumped exactly as root.dump() dumps it, and the touched TPGs' own settings too; None when that cannot
+    be done safely (no saved file, it does not parse, or its shape differs from live's: _same_shape), and the caller
+    then dumps everything. A full dump reads ~78
     configfs files per LUN (256 LUNs: ~4 s under TCG, per plan); a one-LUN plan reads a few dozen."""
     try:
         with open(path, "rb") as f:
@@ -188,6 +189,19 @@ def _merged(root, path, touched):
                 return None
             saved_tpg = tpgs[0]
             tpg = target.TPG(target.Target(iscsi, wwn, "lookup"), tag, "lookup")
+            # The TPG's own settings (attributes, parameters, enable, portals, discovery CHAP) are read again too:
+            # the export and leak checks read them, and they cost a few dozen files.
+            fresh = node.CFSNode.dump(tpg)  # attributes and parameters, as TPG.dump starts
+            for key in [k for k in saved_tpg if k not in ("tag", "luns", "node_acls")]:
+                del saved_tpg[key]
+            saved_tpg.update(fresh)
+            saved_tpg["enable"] = tpg.enable
+            saved_tpg["portals"] = [p.dump() for p in tpg.network_portals]
+            if tpg.has_feature("auth"):
+                for attr in target.auth_params:
+                    val = getattr(tpg, "chap_" + attr, None)
+                    if val:
+                        saved_tpg["chap_" + attr] = val
             luns = [l for l in saved_tpg.get("luns", []) if l.get("index") not in indexes]
             for index in sorted(indexes):
                 if os.path.isdir("%s/lun/lun_%d" % (tpg.path, index)):
@@ -200,6 +214,8 @@ def _merged(root, path, touched):
         others = [t for t in saved["targets"] if t.get("fabric") != "iscsi"]
         saved["targets"] = others + [targets[w] for w in sorted(targets)]
         return saved if _same_shape(root, saved, {(w, t) for w, t in parts}) else None
+    except (utils.RTSLibError, OSError, KeyError, IndexError, ValueError, TypeError, AttributeError):
+        return None  # the file names something live does not have, or is shaped oddly: dump everything
     finally:
         node.CFSNode._check_self = check
 
@@ -242,14 +258,14 @@ def _same_shape(root, saved, tpgs):
 def save(root, path, touched=None):
     """targetcli's saveconfig (backup, then the file), but tmp + fsync + rename + fsync of the directory:
     rtslib's save_to_file fsyncs a .temp file and then shutil.copy()s it over the target in place, unsynced.
-    With touched, only what the plan touched is dumped again and merged into the saved file (see _merged).
+    With touched, only what the plan touched is dumped again and merged into the saved file (see merged).
     Returns (seconds spent dumping, "merged" or "full")."""
     directory = os.path.dirname(path)
     make_private_dir(directory)
     if path == DEFAULT_SAVE_FILE:
         backup(path, directory + "/backup/")
     t = time.monotonic()
-    config = _merged(root, path, touched) if touched is not None else None
+    config = merged(root, path, touched) if touched is not None else None
     how = "merged" if config is not None else "full"
     data = (json.dumps(config if config is not None else dump(root), sort_keys=True, indent=2) + "\n").encode()
     dumped = time.monotonic() - t
