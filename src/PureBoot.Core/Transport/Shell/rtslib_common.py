@@ -220,12 +220,33 @@ def merged(root, path, touched):
         node.CFSNode._check_self = check
 
 
+_HBA_PLUGINS = {"fileio": "fileio", "iblock": "block", "rd_mcp": "ramdisk", "pscsi": "pscsi"}
+
+
+def storage_object_dirs(root):
+    """{(plugin, name): configfs path} of every storage object, from the directory names under core/ (rtslib builds
+    an object per storage object for this, ~1 ms each under TCG). An HBA kind this does not know (user:...) makes it
+    ask rtslib."""
+    core = "/sys/kernel/config/target/core"
+    out = {}
+    for hba in os.listdir(core) if os.path.isdir(core) else []:
+        if hba == "alua":
+            continue
+        plugin = _HBA_PLUGINS.get(hba.rsplit("_", 1)[0])
+        if plugin is None:
+            return {(so.plugin, so.name): so.path for so in root.storage_objects}
+        for e in os.scandir("%s/%s" % (core, hba)):
+            if e.is_dir(follow_symlinks=False):
+                out[(plugin, e.name)] = e.path
+    return out
+
+
 def _same_shape(root, saved, tpgs):
     """Whether the merged config has live's shape where a verdict reads it: the same storage objects and iSCSI
     targets, and in each TPG the plan touched the same LUNs (index -> storage object) and node ACLs (initiator ->
     mapped LUN index -> TPG LUN). Read from configfs directories and links only (no attribute files): a change
     made outside PureBoot and never saved makes the merge unsafe, and save() then dumps everything."""
-    live_sos = {(so.plugin, so.name) for so in root.storage_objects}
+    live_sos = set(storage_object_dirs(root))
     if live_sos != {(so.get("plugin"), so.get("name")) for so in saved["storage_objects"]}:
         return False
     base = "/sys/kernel/config/target/iscsi"
@@ -267,7 +288,7 @@ def save(root, path, touched=None):
     t = time.monotonic()
     config = merged(root, path, touched) if touched is not None else None
     how = "merged" if config is not None else "full"
-    data = (json.dumps(config if config is not None else dump(root), sort_keys=True, indent=2) + "\n").encode()
+    data = encode(config if config is not None else dump(root)).encode()
     dumped = time.monotonic() - t
     tmp = "%s.pureboot-%d.tmp" % (path, os.getpid())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -292,6 +313,26 @@ def save(root, path, touched=None):
     finally:
         os.close(dfd)
     return dumped, how
+
+
+_EXPANDED = {(), ("storage_objects",), ("targets",), ("targets", "*"), ("targets", "*", "tpgs"), ("targets", "*", "tpgs", "*")} | \
+    {("targets", "*", "tpgs", "*", k) for k in ("luns", "portals", "node_acls")}
+
+
+def encode(config, path=(), depth=0):
+    """The config as JSON with sorted keys and one storage object, LUN, portal or node ACL a line: json.dumps with an
+    indent falls back to python's own encoder (256 LUNs: 0.22 s under TCG against 0.05 s for the C one), and a line
+    per object still reads and diffs well. targetcli and rtslib read any JSON."""
+    if path not in _EXPANDED or not isinstance(config, (dict, list)) or not config:
+        text = json.dumps(config, sort_keys=True)
+    else:
+        pad = "  " * (depth + 1)
+        if isinstance(config, dict):
+            inner = [pad + json.dumps(k) + ": " + encode(config[k], path + (k,), depth + 1) for k in sorted(config)]
+            text = "{\n" + ",\n".join(inner) + "\n" + "  " * depth + "}"
+        else:
+            text = "[\n" + ",\n".join(pad + encode(x, path + ("*",), depth + 1) for x in config) + "\n" + "  " * depth + "]"
+    return text + "\n" if depth == 0 else text
 
 
 def make_private_dir(d):  # targetcli's _create_dir: mode 0600, also forced on an existing directory
