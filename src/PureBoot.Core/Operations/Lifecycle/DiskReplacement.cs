@@ -32,7 +32,8 @@ internal sealed class DiskReplacement(EngineContext ctx)
             ws.Where(w => w.Row.StorageObjectName is not null).Select(w => (b.StoragePlugin, w.Row.StorageObjectName!)).ToList(),
             ws.Where(w => w.Row.TargetIqn is not null && w.Row.TpgLunIndex is not null).Select(w => (w.Row.TargetIqn!, w.Row.TpgLunIndex!.Value)).ToList(),
             ws.Where(w => w.Row.TargetIqn is not null && w.Row.InitiatorIqn is not null).Select(w => (w.Row.TargetIqn!, w.Row.InitiatorIqn!)).ToList());
-        var snap = await s.SnapshotAsync(new SnapshotRequest(IncludeSessions: true, Focus: focus), ct);
+        // The storage listing (an lvs on Block) only prices a rollout's kept disk.
+        var snap = await s.SnapshotAsync(new SnapshotRequest(IncludeSessions: true, IncludeStorage: ws.Any(w => Of(w).Keep is not null), Focus: focus), ct);
         var forced = new HashSet<(string, string)>();
         foreach (var w in ws) ReplacementPlans.Check(_ctx, snap, b, w, forced);
         var going = ws.Where(w => w.Ok).ToList();
