@@ -104,7 +104,7 @@ class Applier:
             t.acls.add((c["target"], 1, c["initiator"]))
 
     def _touch_lun_path(self, lun):
-        wwn, tag = self.rts_common._tpg_key(lun)
+        wwn, tag = self.rts_common.tpg_key(lun)
         self.touched.luns.add((wwn, tag, int(lun.rsplit("/lun_", 1)[1])))
         for m in self.links.mapped(lun.rsplit("/lun/", 1)[0]).get(lun, ()):
             self.touched.acls.add((wwn, tag, m.split("/acls/", 1)[1].split("/", 1)[0]))

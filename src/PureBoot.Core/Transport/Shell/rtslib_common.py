@@ -132,11 +132,8 @@ class Touched:
     def __init__(self):
         self.storage_objects, self.luns, self.acls, self.targets = set(), set(), set(), set()
 
-    def __len__(self):
-        return len(self.storage_objects) + len(self.luns) + len(self.acls) + len(self.targets)
 
-
-def _tpg_key(path):  # /sys/kernel/config/target/iscsi/WWN/tpgt_T[/...] -> (WWN, T)
+def tpg_key(path):  # /sys/kernel/config/target/iscsi/WWN/tpgt_T[/...] -> (WWN, T)
     parts = path.split("/iscsi/", 1)[1].split("/")
     return parts[0], int(parts[1][len("tpgt_"):])
 
@@ -213,7 +210,7 @@ def merged(root, path, touched):
             saved_tpg["luns"], saved_tpg["node_acls"] = luns, acls
         others = [t for t in saved["targets"] if t.get("fabric") != "iscsi"]
         saved["targets"] = others + [targets[w] for w in sorted(targets)]
-        return saved if _same_shape(root, saved, {(w, t) for w, t in parts}) else None
+        return saved if _same_shape(root, saved, set(parts)) else None
     except (utils.RTSLibError, OSError, KeyError, IndexError, ValueError, TypeError, AttributeError):
         return None  # the file names something live does not have, or is shaped oddly: dump everything
     finally:
@@ -250,7 +247,7 @@ def _same_shape(root, saved, tpgs):
     if live_sos != {(so.get("plugin"), so.get("name")) for so in saved["storage_objects"]}:
         return False
     base = "/sys/kernel/config/target/iscsi"
-    live_targets = {n for n in (os.listdir(base) if os.path.isdir(base) else []) if os.path.isdir("%s/%s/tpgt_1" % (base, n)) or n.startswith(("iqn.", "naa.", "eui."))}
+    live_targets = {n for n in (os.listdir(base) if os.path.isdir(base) else []) if n != "discovery_auth" and os.path.isdir("%s/%s" % (base, n))}
     by_wwn = {t.get("wwn"): t for t in saved["targets"] if t.get("fabric") == "iscsi"}
     if live_targets != set(by_wwn):
         return False
@@ -261,7 +258,8 @@ def _same_shape(root, saved, tpgs):
         for name in os.listdir(path + "/lun"):
             link = next((e.path for e in os.scandir("%s/lun/%s" % (path, name)) if e.is_symlink()), None)
             so = _link_target(link).split("/target/core/", 1)[1].split("/") if link else None
-            luns[int(name[4:])] = "/backstores/%s/%s" % ({"iblock": "block"}.get(so[0].rsplit("_", 1)[0], so[0].rsplit("_", 1)[0]), so[1]) if so else None
+            hba = so[0].rsplit("_", 1)[0] if so else None
+            luns[int(name[4:])] = "/backstores/%s/%s" % (_HBA_PLUGINS.get(hba, hba), so[1]) if so else None
         if luns != {l.get("index"): l.get("storage_object") for l in tpg.get("luns", [])}:
             return False
         acls = {}
