@@ -229,7 +229,10 @@ public class LabTests(ITestOutputHelper output)
     static string Normalise(string json, string target, string dir, string prefix)
     {
         var root = JsonNode.Parse(json)!.AsObject();
-        var sos = root["storage_objects"]!.AsArray().Where(s => s!["dev"]!.GetValue<string>().StartsWith(dir + "/" + prefix)).Select(s => s!.DeepClone()).ToList();
+        // The saved file's lists are in no fixed order (a full dump follows configfs, a merged save appends what a plan
+        // touched, a restore at boot reorders): compared sorted, as tests/Integration/lab/rtslib/normalize.py does.
+        var sos = root["storage_objects"]!.AsArray().Where(s => s!["dev"]!.GetValue<string>().StartsWith(dir + "/" + prefix)).Select(s => s!.DeepClone())
+            .OrderBy(s => s!["name"]!.GetValue<string>(), StringComparer.Ordinal).ToList();
         var ts = root["targets"]!.AsArray().Where(t => t!["wwn"]!.GetValue<string>() == target).Select(t => t!.DeepClone()).ToList();
         foreach (var s in sos) s!["wwn"] = "WWN";
         foreach (var t in ts)
@@ -239,9 +242,14 @@ public class LabTests(ITestOutputHelper output)
             {
                 foreach (var l in tpg!["luns"]!.AsArray()) l!["alias"] = "ALIAS";
                 foreach (var a in tpg["node_acls"]!.AsArray()) foreach (var m in a!["mapped_luns"]!.AsArray()) m!["alias"] = "ALIAS";
+                SortBy(tpg.AsObject(), "luns", l => l!["index"]!.GetValue<int>().ToString("D6", System.Globalization.CultureInfo.InvariantCulture));
+                SortBy(tpg.AsObject(), "node_acls", a => a!["node_wwn"]!.GetValue<string>());
             }
         }
         var text = new JsonObject { ["storage_objects"] = new JsonArray(sos.ToArray()), ["targets"] = new JsonArray(ts.ToArray()) }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
         return text.Replace(dir + "/" + prefix, dir + "/X-").Replace("\"" + prefix, "\"X-").Replace(":" + prefix, ":X-").Replace("/" + prefix, "/X-");
     }
+
+    static void SortBy(JsonObject o, string key, Func<JsonNode?, string> by) =>
+        o[key] = new JsonArray(o[key]!.AsArray().Select(x => x!.DeepClone()).OrderBy(by, StringComparer.Ordinal).ToArray());
 }
