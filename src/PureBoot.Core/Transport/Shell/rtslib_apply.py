@@ -26,8 +26,8 @@ class Links:
     configfs links and kept current by the ops. rtslib answers both by walking every LUN of every target and every
     ACL of the TPG on each delete: O(N^2) per batch (removing 100 LUNs: 49 of 50 s)."""
 
-    def __init__(self, root):
-        self.root = root
+    def __init__(self, root, link_of):
+        self.root, self.link_of = root, link_of  # rtslib_common.link_of
         self._luns = None  # storage object path -> LUN paths (every fabric)
         self._mapped = {}  # TPG path -> {LUN path -> mapped LUN paths}
 
@@ -36,20 +36,20 @@ class Links:
             self._luns = {}
             for fm in self.root.fabric_modules:
                 for lun in glob.glob(fm.path + "/*/*/lun/lun_*") if fm.exists else ():
-                    self._luns.setdefault(link_of(lun), set()).add(lun)
+                    self._luns.setdefault(self.link_of(lun), set()).add(lun)
         return self._luns
 
     def mapped(self, tpg_path):
         if tpg_path not in self._mapped:
             m = self._mapped[tpg_path] = {}
             for mlun in glob.glob(tpg_path + "/acls/*/lun_*"):
-                m.setdefault(link_of(mlun), set()).add(mlun)
+                m.setdefault(self.link_of(mlun), set()).add(mlun)
         return self._mapped[tpg_path]
 
     def mapped_lun(self, mlun, added):  # before a delete or after a create; an index not read yet reads it later
         tpg = mlun.split("/acls/")[0]
         if tpg in self._mapped:
-            paths = self._mapped[tpg].setdefault(link_of(mlun), set())
+            paths = self._mapped[tpg].setdefault(self.link_of(mlun), set())
             if added:
                 paths.add(mlun)
             else:
@@ -65,7 +65,7 @@ class Links:
         """LUN.delete() with the index: its mapped LUNs, then the LUN (each: unlink the alias link, rmdir)."""
         for m in sorted(self.mapped(lun.rsplit("/lun/", 1)[0]).pop(lun, ())):
             remove_linked_dir(m)
-        so = link_of(lun)
+        so = self.link_of(lun)
         remove_linked_dir(lun)
         self.luns().get(so, set()).discard(lun)
 
@@ -76,7 +76,7 @@ class Applier:
         self.touched = rts_common.Touched()
         self.root = rts.RTSRoot()
         self.iscsi = rts.FabricModule("iscsi")
-        self.links = Links(self.root)
+        self.links = Links(self.root, rts_common.link_of)
         self._files = None  # (st_dev, st_ino) of each storage object's file or device -> (plugin, name)
 
     def touch(self, op, c):
@@ -237,13 +237,6 @@ class Applier:
         m = self.rts.MappedLUN(self.acl(c), int(c["index"]))
         self.links.mapped_lun(m.path, added=False)
         m.delete()
-
-
-def link_of(directory):  # where a LUN's or mapped LUN's alias link points (rtslib: realpath of the first link)
-    for e in os.scandir(directory):
-        if e.is_symlink():
-            return os.path.normpath(os.path.join(directory, os.readlink(e.path)))
-    return None
 
 
 def remove_linked_dir(path):  # what LUN.delete / MappedLUN.delete do once nothing points at the object

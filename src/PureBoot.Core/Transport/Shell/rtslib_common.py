@@ -51,6 +51,15 @@ def _link_target(link):
     return os.path.normpath(os.path.join(os.path.dirname(link), os.readlink(link)))
 
 
+def link_of(directory):
+    """Where a LUN's or mapped LUN's alias link points (rtslib: realpath of the first link in the directory); None
+    when it has no link."""
+    for e in os.scandir(directory):
+        if e.is_symlink():
+            return _link_target(e.path)
+    return None
+
+
 def _storage_object(self):  # LUN.storage_object
     self._check_self()
     return tcm.StorageObject.so_from_path(_link_target("%s/%s" % (self.path, self.alias)))
@@ -142,8 +151,8 @@ def merged(root, path, touched):
     """The saved file with only what was touched (a plan's changes, or a live read's focus) read again from configfs,
     each object dumped exactly as root.dump() dumps it, and the touched TPGs' own settings too; None when that cannot
     be done safely (no saved file, it does not parse, or its shape differs from live's: _same_shape), and the caller
-    then dumps everything. A full dump reads ~78
-    configfs files per LUN (256 LUNs: ~4 s under TCG, per plan); a one-LUN plan reads a few dozen."""
+    then dumps everything. A full dump reads ~78 configfs files per LUN (256 LUNs: ~4 s under TCG, per plan); a
+    one-LUN plan reads a few dozen."""
     try:
         with open(path, "rb") as f:
             saved = json.loads(f.read().decode())
@@ -256,8 +265,8 @@ def _same_shape(root, saved, tpgs):
         tpg = [d for d in by_wwn[wwn].get("tpgs", []) if d.get("tag") == tag][0]
         luns = {}
         for name in os.listdir(path + "/lun"):
-            link = next((e.path for e in os.scandir("%s/lun/%s" % (path, name)) if e.is_symlink()), None)
-            so = _link_target(link).split("/target/core/", 1)[1].split("/") if link else None
+            link = link_of("%s/lun/%s" % (path, name))
+            so = link.split("/target/core/", 1)[1].split("/") if link else None
             hba = so[0].rsplit("_", 1)[0] if so else None
             luns[int(name[4:])] = "/backstores/%s/%s" % (_HBA_PLUGINS.get(hba, hba), so[1]) if so else None
         if luns != {l.get("index"): l.get("storage_object") for l in tpg.get("luns", [])}:
@@ -267,8 +276,8 @@ def _same_shape(root, saved, tpgs):
             m = acls[initiator] = {}
             for name in os.listdir("%s/acls/%s" % (path, initiator)):
                 if name.startswith("lun_") and name[4:].isdigit():
-                    link = next((e.path for e in os.scandir("%s/acls/%s/%s" % (path, initiator, name)) if e.is_symlink()), None)
-                    m[int(name[4:])] = int(_link_target(link).rsplit("/lun_", 1)[1]) if link else None
+                    link = link_of("%s/acls/%s/%s" % (path, initiator, name))
+                    m[int(name[4:])] = int(link.rsplit("/lun_", 1)[1]) if link else None
         if acls != {a.get("node_wwn"): {x.get("index"): x.get("tpg_lun") for x in a.get("mapped_luns", [])} for a in tpg.get("node_acls", [])}:
             return False
     return True
