@@ -15,6 +15,7 @@ public class RtslibHostTests
     [InlineData("rtslib_apply.py", "def main():")]
     [InlineData("lio_snapshot.py", "def sessions(live):")]
     [InlineData(ShellScripts.PythonCommon, "def dump(root):")]
+    [InlineData(ShellScripts.PythonAgent, "def run(module, argv, files):")]
     public void EachProgramIsEmbeddedAndWrittenByAQuotedHeredoc(string file, string marker)
     {
         var text = ShellScripts.PythonFile(Nonce, file);
@@ -29,7 +30,9 @@ public class RtslibHostTests
         foreach (var f in new[] { "rtslib_apply.py", "lio_snapshot.py" })
         {
             var text = ShellScripts.PythonFile(Nonce, f);
-            Assert.Contains("sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))", text);
+            Assert.Contains("here = os.path.dirname(os.path.abspath(__file__))", text);
+            Assert.Contains("sys.path.insert(0, here)", text);
+            Assert.Contains("def cli():", text);   // what pb_agent.py runs
             Assert.Contains("import rtslib_common", text);
         }
     }

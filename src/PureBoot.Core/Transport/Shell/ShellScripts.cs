@@ -32,6 +32,11 @@ export TMPDIR="$pb_t"
 if ! flock -w {{lockWaitSeconds}} 9 </dev/null; then echo "@@PB-FATAL lock-timeout another PureBoot run held the target lock for {{lockWaitSeconds}} s"; exit 72; fi
 # Encode a step's output only when there is some: three processes fewer per quiet step (they cost ~40 ms each under TCG).
 pb_step() { local i=$1; shift; local out rc enc=""; out=$("$@" 2>&1 </dev/null); rc=$?; if [ -n "$out" ]; then enc=$(printf '%s' "$out" | head -c 4000 | base64 -w0); fi; printf '@@PB-STEP %s %s %s\n' "$i" "$rc" "$enc"; }
+# lio_snapshot.py and rtslib_apply.py run in one python per session (pb_agent.py, a coproc started on first use: a
+# python start with rtslib costs ~0.5 s under TCG). pb_py IN OUT ERR PROGRAM ARG...: the program's exit code; 70 when
+# the agent is gone (what it said appended to ERR; the next call starts another). PIPE is ignored only while
+# writing to it: a dead agent must fail the call, not end the session's bash.
+pb_py() { local rc="" w r; if [ -z "${pb_agent:-}" ] || ! kill -0 "$pb_agent" 2>/dev/null; then coproc PB_AGENT { exec python3 "$pb_t/pb_agent.py" 2>>"$pb_t/agent.err"; }; pb_agent=$PB_AGENT_PID; fi; w=${PB_AGENT[1]:-}; r=${PB_AGENT[0]:-}; printf '%s\0' "$@" >"$pb_t/agent.args"; if [ -n "$w" ] && [ -n "$r" ]; then trap '' PIPE; printf 'run\n' >&"$w" 2>/dev/null && IFS= read -r rc <&"$r"; trap - PIPE; fi; case "$rc" in [0-9]*) return "$rc";; esac; : >"$2"; cat "$pb_t/agent.err" >>"$3" 2>/dev/null; pb_agent=; return 70; }
 pb_mkdir() { mkdir -p -m 0700 -- "$1"; }
 pb_copy() { if [ -e "$2" ]; then echo "refusing to overwrite existing $2"; return 17; fi; [ -f "$1" ] || { echo "source image $1 does not exist"; return 2; }; cp --reflink=auto --sparse=always -- "$1" "$2.pbtmp" && mv -- "$2.pbtmp" "$2" || { rc=$?; rm -f -- "$2.pbtmp"; return $rc; }; }
 pb_sparse() { if [ -e "$1" ]; then echo "refusing to overwrite existing $1"; return 17; fi; truncate -s "$2" -- "$1" || { rc=$?; rm -f -- "$1"; return $rc; }; }
@@ -81,6 +86,9 @@ echo "@@PB-READY {{nonce}}"
     /// <summary>The module lio_snapshot.py and rtslib_apply.py import from their own directory.</summary>
     public const string PythonCommon = "rtslib_common.py";
 
+    /// <summary>The session's one python, which runs lio_snapshot.py and rtslib_apply.py (see pb_py in the prelude).</summary>
+    public const string PythonAgent = "pb_agent.py";
+
     /// <summary>Writes one of PureBoot's python programs into the private temp dir (once per session).</summary>
     public static string PythonFile(string nonce, string name)
     {
@@ -100,8 +108,8 @@ echo "@@PB-READY {{nonce}}"
         if (backend.Executor == LioExecutorKind.Targetcli)
             sb.Append("if ! command -v targetcli >/dev/null; then echo \"@@PB-FATAL targetcli-missing targetcli is not installed (package targetcli-fb)\"; fi\n");
         sb.Append($"echo '@@PB-BEGIN snapshot {nonce}'\n");
-        sb.Append($"python3 \"$pb_t/lio_snapshot.py\" {Quote(kind)} {Quote(path)} {(request.IncludeSessions ? "1" : "0")}{(request.Focus is { } f ? " " + Quote(f.ToJson()) : "")} 2>\"$pb_t/py.err\"\n");
-        sb.Append($"echo \"@@PB-END snapshot {nonce} $?\"\n");
+        sb.Append($"pb_py /dev/null \"$pb_t/snap.out\" \"$pb_t/py.err\" lio_snapshot.py {Quote(kind)} {Quote(path)} {(request.IncludeSessions ? "1" : "0")}{(request.Focus is { } f ? " " + Quote(f.ToJson()) : "")}\n");
+        sb.Append($"pb_rc=$?; cat \"$pb_t/snap.out\"; echo \"@@PB-END snapshot {nonce} $pb_rc\"\n");
         sb.Append($"echo '@@PB-BEGIN pyerr {nonce}'; cat \"$pb_t/py.err\"; echo; echo '@@PB-END pyerr {nonce}'\n");
         sb.Append("} </dev/null\n");
         return sb.ToString();
@@ -170,10 +178,12 @@ echo "@@PB-READY {{nonce}}"
         if (planJson.Contains('\n') || planJson.Contains('\r') || planJson.Contains($"PB_JSON_{nonce}"))
             throw new ArgumentException("The plan must be one line of JSON.");
         var sb = new StringBuilder("{\n");
-        sb.Append($"python3 \"$pb_t/rtslib_apply.py\" >\"$pb_t/ra.out\" 2>\"$pb_t/ra.err\" <<'PB_JSON_{nonce}'\n");
+        // The plan (CHAP secrets included) lives in the private 0700 directory only while it runs.
+        sb.Append($"cat >\"$pb_t/plan.json\" <<'PB_JSON_{nonce}'\n");
         sb.Append(planJson).Append('\n');
         sb.Append($"PB_JSON_{nonce}\n");
-        sb.Append($"echo \"@@PB-RC {nonce} $?\"\n");
+        sb.Append("pb_py \"$pb_t/plan.json\" \"$pb_t/ra.out\" \"$pb_t/ra.err\" rtslib_apply.py\n");
+        sb.Append($"pb_rc=$?; rm -f \"$pb_t/plan.json\"; echo \"@@PB-RC {nonce} $pb_rc\"\n");
         sb.Append($"echo '@@PB-BEGIN raerr {nonce}'; cat \"$pb_t/ra.err\"; echo; echo '@@PB-END raerr {nonce}'\n");
         AppendSavedReadBack(sb, nonce, "ra.out", saveFile);
         return sb.ToString();

@@ -150,11 +150,11 @@ internal sealed class ShellSession : ITargetHostSession
 
     /// <summary>
     /// Makes sure one of PureBoot's python programs is in the session's temp dir (sent with the next block), with
-    /// rtslib_common.py, which both programs import (rtslib with fast configfs I/O, the dump, the atomic save).
+    /// rtslib_common.py, which both programs import (rtslib with fast configfs I/O, the dump, the atomic save), and
+    /// pb_agent.py, the session's one python that runs them.
     /// </summary>
     internal string WithPython(string name, string block) =>
-        (_pythonSent.Add(ShellScripts.PythonCommon) ? ShellScripts.PythonFile(Nonce, ShellScripts.PythonCommon) : "")
-        + (_pythonSent.Add(name) ? ShellScripts.PythonFile(Nonce, name) : "") + block;
+        string.Concat(new[] { ShellScripts.PythonCommon, ShellScripts.PythonAgent, name }.Where(_pythonSent.Add).Select(f => ShellScripts.PythonFile(Nonce, f))) + block;
 
     internal void CountTargetcliStart() => _targetcliStarts++;
 

@@ -126,7 +126,9 @@ def targetcli_version():
 def main():
     t0 = time.monotonic()
     out = {}
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
     import rtslib_common  # rtslib_fb, with fast configfs I/O
     rts = rtslib_common.rts
     t1 = time.monotonic()
@@ -151,4 +153,10 @@ def main():
     print(json.dumps(out))
 
 
-main()
+def cli():  # what pb_agent.py calls; the exit code
+    main()
+    return 0
+
+
+if __name__ == "__main__":
+    main()

@@ -303,9 +303,6 @@ def scrubber(plan):
     return scrub
 
 
-T_START = time.monotonic()
-
-
 def scrub(text):  # replaced by main once the plan is read
     return text
 
@@ -328,7 +325,9 @@ def main():
         return out
     el["lock_wait"] = time.monotonic() - t0
     t = time.monotonic()
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
     import rtslib_common  # rtslib_fb, with fast configfs I/O
     applier = Applier(rtslib_common.rts, rtslib_common)
     el["import"] = time.monotonic() - t
@@ -355,15 +354,22 @@ def main():
     except Exception as e:
         out["save_error"] = scrub(str(e) or e.__class__.__name__)
     el["save"] = time.monotonic() - t
-    el["total"] = time.monotonic() - T_START
+    el["total"] = time.monotonic() - t0
     os.close(lock)
     return out
 
 
-if __name__ == "__main__":
+def cli():  # the exit code; what pb_agent.py calls
+    global scrub
+    scrub = scrubber({})
     try:
         result = main()
     except Exception as e:  # unreadable plan, rtslib missing: one line, no traceback (it could quote a value)
         print(json.dumps({"fatal": scrub("%s: %s" % (e.__class__.__name__, e))}))
-        sys.exit(2)
+        return 2
     print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
