@@ -95,6 +95,7 @@ public sealed class SimulatedTargetHost : ITargetHostSession
         var storage = new List<StorageEntry>();
         string? storageError = null;
         if (request.IncludeStorage) storageError = ListStorage(storage);
+        var probes = request.CheckedProbes().Select(RunStep).ToList();
         return Task.FromResult(new HostSnapshot
         {
             Live = SaveConfigParser.Parse(State.LiveText()),
@@ -103,6 +104,7 @@ public sealed class SimulatedTargetHost : ITargetHostSession
             Sessions = request.IncludeSessions ? Sessions() : Array.Empty<IscsiSession>(),
             TargetcliVersion = LioDefaults.TargetcliVersion,
             StorageError = storageError,
+            ProbeResults = probes,
         });
     }
 
@@ -129,16 +131,17 @@ public sealed class SimulatedTargetHost : ITargetHostSession
         cancellationToken.ThrowIfCancellationRequested();
         if (steps.Count == 0) return Task.FromResult<IReadOnlyList<StepResult>>(Array.Empty<StepResult>());
         _exchanges++;
-        var results = new List<StepResult>(steps.Count);
-        foreach (var step in steps)
-        {
-            int rc; string msg;
-            if (State.TakeFault(step.Describe()) is { } fault) { rc = 1; msg = fault.Message; }
-            else (rc, msg) = SimulatedShell.Run(State, step);
-            results.Add(new StepResult(step, rc == 0, rc == 0 ? msg : $"{step.Describe()} failed (exit {rc}): {Redaction.RedactText(msg)}"));
-        }
+        var results = steps.Select(RunStep).ToList();
         _options.Log?.Invoke($"[{Backend.Name}] ran {steps.Count} host steps");
         return Task.FromResult<IReadOnlyList<StepResult>>(results);
+    }
+
+    StepResult RunStep(HostStep step)
+    {
+        int rc; string msg;
+        if (State.TakeFault(step.Describe()) is { } fault) { rc = 1; msg = fault.Message; }
+        else (rc, msg) = SimulatedShell.Run(State, step);
+        return new StepResult(step, rc == 0, rc == 0 ? msg : $"{step.Describe()} failed (exit {rc}): {Redaction.RedactText(msg)}");
     }
 
     /// <summary>The logged-in initiators, as rtslib reads them from configfs (no targetcli start).</summary>

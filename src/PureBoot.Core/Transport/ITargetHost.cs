@@ -53,7 +53,17 @@ public interface ITargetHostSession : IAsyncDisposable
 /// read again from live, after checking the saved file has live's shape (the same storage objects, targets, LUN
 /// exports and mapped LUNs); it reads everything when that check fails. For a batch on a few LUNs of a big target.
 /// </param>
-public sealed record SnapshotRequest(bool IncludeSessions = false, bool IncludeStorage = true, LiveFocus? Focus = null);
+/// <param name="Probes">
+/// Read-only host steps (space and existence probes) run in the same exchange, beside the read: their results come
+/// back in <see cref="HostSnapshot.ProbeResults"/>. Saves an exchange, and on a shell host they run while python reads.
+/// </param>
+public sealed record SnapshotRequest(bool IncludeSessions = false, bool IncludeStorage = true, LiveFocus? Focus = null, IReadOnlyList<HostStep>? Probes = null)
+{
+    /// <summary>The probes, checked: only steps that change nothing may run beside a read.</summary>
+    public IReadOnlyList<HostStep> CheckedProbes() => Probes is null ? Array.Empty<HostStep>()
+        : Probes.All(p => p is ProbeSpace or FindMissing or MeasureData) ? Probes
+        : throw new ArgumentException("Only probes (ProbeSpace, FindMissing, MeasureData) run beside a live read.", nameof(Probes));
+}
 
 /// <summary>What a live read must read fresh: storage objects (plugin, name), TPG LUNs (target, index), node ACLs (target, initiator); TPG 1.</summary>
 public sealed record LiveFocus(IReadOnlyList<(string Plugin, string Name)> StorageObjects, IReadOnlyList<(string Target, int Index)> Luns, IReadOnlyList<(string Target, string Initiator)> Acls)
@@ -80,6 +90,8 @@ public sealed class HostSnapshot
     public string? TargetcliVersion { get; init; }
     /// <summary>Why the storage listing is missing (no such directory or volume group), if it is.</summary>
     public string? StorageError { get; init; }
+    /// <summary>The results of the request's probes, in their order.</summary>
+    public IReadOnlyList<StepResult> ProbeResults { get; init; } = Array.Empty<StepResult>();
 }
 
 /// <summary>What one change reported. Ok is null when the executor cannot tell (targetcli prints, it does not answer).</summary>

@@ -78,7 +78,7 @@ public class ShellScriptsTests
     {
         var b = new Backend { Name = "san1", Storage = StorageKind.Block, StoragePath = "pureboot" };
         var text = ShellScripts.Snapshot(Nonce, b, new SnapshotRequest(IncludeSessions: true));
-        Assert.Contains("pb_py /dev/null \"$pb_t/snap.out\" \"$pb_t/py.err\" lio_snapshot.py 'block' 'pureboot' 1\n", text);
+        Assert.Contains("pb_py /dev/null fd:8 \"$pb_t/py.err\" lio_snapshot.py 'block' 'pureboot' 1\n", text);
         Assert.DoesNotContain("targetcli", text);
         Assert.EndsWith("} </dev/null\n", text);
     }
@@ -95,16 +95,13 @@ public class ShellScriptsTests
     }
 
     [Fact]
-    public void RtslibBlockSendsThePlanAsDataOnStdin_AndRemovesItAfterTheRun()
+    public void RtslibBlockWritesThePlanWithABuiltinAndTheAgentRunsIt()
     {
-        var json = "{\"save_file\":\"/etc/x.json\",\"changes\":[]}";
-        var text = ShellScripts.Rtslib(Nonce, json, "/etc/x.json").Split('\n');
-        Assert.Equal($"cat >\"$pb_t/plan.json\" <<'PB_JSON_{Nonce}'", text[1]);
-        Assert.Equal(json, text[2]);
-        Assert.Equal($"PB_JSON_{Nonce}", text[3]);
-        Assert.Equal("pb_py \"$pb_t/plan.json\" \"$pb_t/ra.out\" \"$pb_t/ra.err\" rtslib_apply.py", text[4]);
-        Assert.StartsWith("pb_rc=$?; rm -f \"$pb_t/plan.json\";", text[5]);
-        Assert.Throws<ArgumentException>(() => ShellScripts.Rtslib(Nonce, "{}\nrm -rf /", "/x"));
-        Assert.Throws<ArgumentException>(() => ShellScripts.Rtslib(Nonce, $"PB_JSON_{Nonce}", "/x"));
+        var json = "{\"save_file\":\"/etc/x.json\",\"changes\":[{\"password\":\"it's\"}]}";
+        var text = ShellScripts.Rtslib(Nonce, json).Split('\n');
+        Assert.Equal("printf '%s\\n' '{\"save_file\":\"/etc/x.json\",\"changes\":[{\"password\":\"it'\\''s\"}]}' >\"$pb_t/plan.json\"", text[1]);
+        Assert.Equal($"pb_py \"$pb_t/plan.json\" fd:8 \"$pb_t/ra.err\" rtslib_apply.py --sections {Nonce}", text[2]);
+        Assert.Equal($"echo \"@@PB-RC {Nonce} $?\"", text[3]);
+        Assert.Throws<ArgumentException>(() => ShellScripts.Rtslib(Nonce, "{}\nrm -rf /"));
     }
 }

@@ -14,11 +14,14 @@ internal static class Capacity
 {
     public static ProbeSpace Probe(Backend b) => new(LioChange.SharedItem, b.Storage == StorageKind.FileIO, b.StoragePath, b.EffectiveImageDirectory, b.ThinPool);
 
-    public static async Task<BackendSpace> ReadAsync(ITargetHostSession s, Backend b, CancellationToken ct)
-    {
-        var r = (await s.RunStepsAsync(new HostStep[] { Probe(b) }, ct))[0];
-        return Parse(b, r.Ok ? r.Message : "", r.Ok ? null : r.Message);
-    }
+    public static async Task<BackendSpace> ReadAsync(ITargetHostSession s, Backend b, CancellationToken ct) =>
+        Of(b, (await s.RunStepsAsync(new HostStep[] { Probe(b) }, ct))[0]);
+
+    /// <summary>The space from a live read that carried the probe (<see cref="SnapshotRequest.Probes"/>), else read now.</summary>
+    public static async Task<BackendSpace> ReadAsync(ITargetHostSession s, Backend b, HostSnapshot snap, CancellationToken ct) =>
+        snap.ProbeResults.FirstOrDefault(r => r.Step is ProbeSpace) is { } r ? Of(b, r) : await ReadAsync(s, b, ct);
+
+    static BackendSpace Of(Backend b, StepResult r) => Parse(b, r.Ok ? r.Message : "", r.Ok ? null : r.Message);
 
     public static BackendSpace Parse(Backend b, string output, string? error)
     {

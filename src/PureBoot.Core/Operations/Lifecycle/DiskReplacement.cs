@@ -32,14 +32,15 @@ internal sealed class DiskReplacement(EngineContext ctx)
             ws.Where(w => w.Row.StorageObjectName is not null).Select(w => (b.StoragePlugin, w.Row.StorageObjectName!)).ToList(),
             ws.Where(w => w.Row.TargetIqn is not null && w.Row.TpgLunIndex is not null).Select(w => (w.Row.TargetIqn!, w.Row.TpgLunIndex!.Value)).ToList(),
             ws.Where(w => w.Row.TargetIqn is not null && w.Row.InitiatorIqn is not null).Select(w => (w.Row.TargetIqn!, w.Row.InitiatorIqn!)).ToList());
-        // The storage listing (an lvs on Block) only prices a rollout's kept disk.
-        var snap = await s.SnapshotAsync(new SnapshotRequest(IncludeSessions: true, IncludeStorage: ws.Any(w => Of(w).Keep is not null), Focus: focus), ct);
+        // The storage listing (an lvs on Block) only prices a rollout's kept disk; the space probe runs beside the read.
+        var snap = await s.SnapshotAsync(new SnapshotRequest(IncludeSessions: true, IncludeStorage: ws.Any(w => Of(w).Keep is not null), Focus: focus,
+            Probes: new HostStep[] { Capacity.Probe(b) }), ct);
         var forced = new HashSet<(string, string)>();
         foreach (var w in ws) ReplacementPlans.Check(_ctx, snap, b, w, forced);
         var going = ws.Where(w => w.Ok).ToList();
         if (going.Count > 0)
         {
-            var space = await Capacity.ReadAsync(s, b, ct);
+            var space = await Capacity.ReadAsync(s, b, snap, ct);
             var add = going.Sum(w => Capacity.CloneCost(space, Of(w).SourceAllocated)
                 + (Of(w).Keep is null ? 0 : Capacity.CloneCost(space, snap.Storage.FirstOrDefault(e => b.BackingPathPrefix + e.Name == w.Row.BackingPath)?.AllocatedBytes ?? w.Row.SizeBytes)));
             try { Capacity.Ensure(b, space, add, "Name"); }

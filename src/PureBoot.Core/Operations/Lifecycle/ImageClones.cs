@@ -44,9 +44,9 @@ internal static class ImageClones
     public static bool Allocates(Backend b, IEnumerable<LunWork> ws) => b.ThinPool is not null || ws.Any(w => w.Row.ImageId is not null);
 
     /// <summary>Reads the backend's space and refuses the whole batch (every item fails, nothing written) when it would pass the limit.</summary>
-    public static async Task<bool> EnsureSpaceAsync(EngineContext ctx, ITargetHostSession s, Backend b, List<LunWork> ws, CancellationToken ct)
+    public static async Task<bool> EnsureSpaceAsync(EngineContext ctx, ITargetHostSession s, Backend b, HostSnapshot snap, List<LunWork> ws, CancellationToken ct)
     {
-        var space = await Capacity.ReadAsync(s, b, ct);
+        var space = await Capacity.ReadAsync(s, b, snap, ct);
         long add = 0;
         foreach (var w in ws)
         {

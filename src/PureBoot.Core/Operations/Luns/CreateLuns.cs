@@ -77,9 +77,10 @@ internal sealed class CreateLuns(EngineContext ctx)
 
     async Task OnHostAsync(ITargetHostSession s, Backend b, List<LunWork> ws, CancellationToken ct)
     {
-        var snap = await s.SnapshotAsync(new SnapshotRequest(), ct);
-        // Clones and thin volumes allocate up front: the backend's space is checked before anything is written.
-        if (ImageClones.Allocates(b, ws) && !await ImageClones.EnsureSpaceAsync(_ctx, s, b, ws, ct)) return;
+        // Clones and thin volumes allocate up front: the backend's space is checked (probed beside the read) before anything is written.
+        var allocates = ImageClones.Allocates(b, ws);
+        var snap = await s.SnapshotAsync(new SnapshotRequest(Probes: allocates ? new HostStep[] { Capacity.Probe(b) } : null), ct);
+        if (allocates && !await ImageClones.EnsureSpaceAsync(_ctx, s, b, snap, ws, ct)) return;
         var known = _ctx.Inventory.ListLunsOnTarget(b.Id);
         var allocator = new LunAllocator(b, snap, known);
         foreach (var w in ws)

@@ -16,7 +16,7 @@ internal static class RtslibExecutor
     {
         var sw = Stopwatch.StartNew();
         var json = RtslibPlan.Serialize(saveFile, changes);
-        var output = await s.ExchangeAsync(s.WithPython("rtslib_apply.py", ShellScripts.Rtslib(s.Nonce, json, saveFile)), ct);
+        var output = await s.ExchangeAsync(s.WithPython("rtslib_apply.py", ShellScripts.Rtslib(s.Nonce, json)), ct);
         var rc = s.ReturnCode(output);
         var result = s.Section(output, "out", out _);
         var stderr = s.Section(output, "raerr", out _);

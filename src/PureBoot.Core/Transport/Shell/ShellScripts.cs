@@ -34,9 +34,11 @@ if ! flock -w {{lockWaitSeconds}} 9 </dev/null; then echo "@@PB-FATAL lock-timeo
 pb_step() { local i=$1; shift; local out rc enc=""; out=$("$@" 2>&1 </dev/null); rc=$?; if [ -n "$out" ]; then enc=$(printf '%s' "$out" | head -c 4000 | base64 -w0); fi; printf '@@PB-STEP %s %s %s\n' "$i" "$rc" "$enc"; }
 # lio_snapshot.py and rtslib_apply.py run in one python per session (pb_agent.py, a coproc started on first use: a
 # python start with rtslib costs ~0.5 s under TCG). pb_py IN OUT ERR PROGRAM ARG...: the program's exit code; 70 when
-# the agent is gone (what it said appended to ERR; the next call starts another). PIPE is ignored only while
-# writing to it: a dead agent must fail the call, not end the session's bash.
-pb_py() { local rc="" w r; if [ -z "${pb_agent:-}" ] || ! kill -0 "$pb_agent" 2>/dev/null; then coproc PB_AGENT { exec python3 "$pb_t/pb_agent.py" 2>>"$pb_t/agent.err"; }; pb_agent=$PB_AGENT_PID; fi; w=${PB_AGENT[1]:-}; r=${PB_AGENT[0]:-}; printf '%s\0' "$@" >"$pb_t/agent.args"; if [ -n "$w" ] && [ -n "$r" ]; then trap '' PIPE; printf 'run\n' >&"$w" 2>/dev/null && IFS= read -r rc <&"$r"; trap - PIPE; fi; case "$rc" in [0-9]*) return "$rc";; esac; : >"$2"; cat "$pb_t/agent.err" >>"$3" 2>/dev/null; pb_agent=; return 70; }
+# the agent is gone (what it said appended to ERR; the next call starts another). OUT "fd:8" is this session's reply
+# stream (fd 8, a copy of stdout): the program writes there directly. PIPE is ignored only while writing to the
+# agent: a dead agent must fail the call, not end the session's bash.
+exec 8>&1
+pb_py() { local rc="" w r; if [ -z "${pb_agent:-}" ] || ! kill -0 "$pb_agent" 2>/dev/null; then coproc PB_AGENT { exec python3 "$pb_t/pb_agent.py" 2>>"$pb_t/agent.err"; }; pb_agent=$PB_AGENT_PID; fi; w=${PB_AGENT[1]:-}; r=${PB_AGENT[0]:-}; printf '%s\0' "$@" >"$pb_t/agent.args"; if [ -n "$w" ] && [ -n "$r" ]; then trap '' PIPE; printf 'run\n' >&"$w" 2>/dev/null && IFS= read -r rc <&"$r"; trap - PIPE; fi; case "$rc" in [0-9]*) return "$rc";; esac; case "$2" in fd:*) echo;; *) : >"$2";; esac; cat "$pb_t/agent.err" >>"$3" 2>/dev/null; pb_agent=; return 70; }
 pb_mkdir() { mkdir -p -m 0700 -- "$1"; }
 pb_copy() { if [ -e "$2" ]; then echo "refusing to overwrite existing $2"; return 17; fi; [ -f "$1" ] || { echo "source image $1 does not exist"; return 2; }; cp --reflink=auto --sparse=always -- "$1" "$2.pbtmp" && mv -- "$2.pbtmp" "$2" || { rc=$?; rm -f -- "$2.pbtmp"; return $rc; }; }
 pb_sparse() { if [ -e "$1" ]; then echo "refusing to overwrite existing $1"; return 17; fi; truncate -s "$2" -- "$1" || { rc=$?; rm -f -- "$1"; return $rc; }; }
@@ -99,7 +101,7 @@ echo "@@PB-READY {{nonce}}"
     }
 
     /// <summary>Reads the live state, sessions and storage through rtslib (no targetcli start).</summary>
-    public static string Snapshot(string nonce, Backend backend, SnapshotRequest request)
+    public static string Snapshot(string nonce, Backend backend, SnapshotRequest request, IReadOnlyList<HostStep>? probes = null)
     {
         var kind = backend.Storage == StorageKind.FileIO ? "fileio" : "block";
         var path = request.IncludeStorage ? backend.StoragePath : "";
@@ -107,10 +109,19 @@ echo "@@PB-READY {{nonce}}"
         // A backend that changes LIO through targetcli is refused before anything is written when it has none.
         if (backend.Executor == LioExecutorKind.Targetcli)
             sb.Append("if ! command -v targetcli >/dev/null; then echo \"@@PB-FATAL targetcli-missing targetcli is not installed (package targetcli-fb)\"; fi\n");
+        // Probes run in a background subshell while python reads (two CPUs on the lab VM); their lines follow the read.
+        if (probes is { Count: > 0 })
+        {
+            sb.Append("{\n");
+            for (int i = 0; i < probes.Count; i++) sb.Append($"pb_step {i} ").Append(StepCall(probes[i])).Append('\n');
+            sb.Append("} >\"$pb_t/probes.out\" &\npb_probes=$!\n");
+        }
         sb.Append($"echo '@@PB-BEGIN snapshot {nonce}'\n");
-        sb.Append($"pb_py /dev/null \"$pb_t/snap.out\" \"$pb_t/py.err\" lio_snapshot.py {Quote(kind)} {Quote(path)} {(request.IncludeSessions ? "1" : "0")}{(request.Focus is { } f ? " " + Quote(f.ToJson()) : "")}\n");
-        sb.Append($"pb_rc=$?; cat \"$pb_t/snap.out\"; echo \"@@PB-END snapshot {nonce} $pb_rc\"\n");
-        sb.Append($"echo '@@PB-BEGIN pyerr {nonce}'; cat \"$pb_t/py.err\"; echo; echo '@@PB-END pyerr {nonce}'\n");
+        // The JSON goes straight into the reply (fd 8); stderr is sent only when there is some (a cat costs ~60 ms under TCG).
+        sb.Append($"pb_py /dev/null fd:8 \"$pb_t/py.err\" lio_snapshot.py {Quote(kind)} {Quote(path)} {(request.IncludeSessions ? "1" : "0")}{(request.Focus is { } f ? " " + Quote(f.ToJson()) : "")}\n");
+        sb.Append($"echo \"@@PB-END snapshot {nonce} $?\"\n");
+        sb.Append($"if [ -s \"$pb_t/py.err\" ]; then echo '@@PB-BEGIN pyerr {nonce}'; cat \"$pb_t/py.err\"; echo; echo '@@PB-END pyerr {nonce}'; fi\n");
+        if (probes is { Count: > 0 }) sb.Append("wait \"$pb_probes\"; cat \"$pb_t/probes.out\"\n");
         sb.Append("} </dev/null\n");
         return sb.ToString();
     }
@@ -173,19 +184,19 @@ echo "@@PB-READY {{nonce}}"
     }
 
     /// <summary>The rtslib executor: the plan as one JSON line on python's stdin, then the saved config read back.</summary>
-    public static string Rtslib(string nonce, string planJson, string saveFile)
+    public static string Rtslib(string nonce, string planJson)
     {
-        if (planJson.Contains('\n') || planJson.Contains('\r') || planJson.Contains($"PB_JSON_{nonce}"))
+        if (planJson.Contains('\n') || planJson.Contains('\r'))
             throw new ArgumentException("The plan must be one line of JSON.");
         var sb = new StringBuilder("{\n");
-        // The plan (CHAP secrets included) lives in the private 0700 directory only while it runs.
-        sb.Append($"cat >\"$pb_t/plan.json\" <<'PB_JSON_{nonce}'\n");
-        sb.Append(planJson).Append('\n');
-        sb.Append($"PB_JSON_{nonce}\n");
-        sb.Append("pb_py \"$pb_t/plan.json\" \"$pb_t/ra.out\" \"$pb_t/ra.err\" rtslib_apply.py\n");
-        sb.Append($"pb_rc=$?; rm -f \"$pb_t/plan.json\"; echo \"@@PB-RC {nonce} $pb_rc\"\n");
-        sb.Append($"echo '@@PB-BEGIN raerr {nonce}'; cat \"$pb_t/ra.err\"; echo; echo '@@PB-END raerr {nonce}'\n");
-        AppendSavedReadBack(sb, nonce, "ra.out", saveFile);
+        // The plan (CHAP secrets included) is written by a builtin (no process, no command line) into the private 0700
+        // directory, and the agent removes it after the run. rtslib_apply.py prints its result and the saved file between
+        // this session's markers straight into the reply, and syncs (backing files from earlier steps too).
+        sb.Append("printf '%s\\n' ").Append(Quote(planJson)).Append(" >\"$pb_t/plan.json\"\n");
+        sb.Append($"pb_py \"$pb_t/plan.json\" fd:8 \"$pb_t/ra.err\" rtslib_apply.py --sections {nonce}\n");
+        sb.Append($"echo \"@@PB-RC {nonce} $?\"\n");
+        sb.Append($"if [ -s \"$pb_t/ra.err\" ]; then echo '@@PB-BEGIN raerr {nonce}'; cat \"$pb_t/ra.err\"; echo; echo '@@PB-END raerr {nonce}'; fi\n");
+        sb.Append("} </dev/null\n");
         return sb.ToString();
     }
 

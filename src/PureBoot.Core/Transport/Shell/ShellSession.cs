@@ -181,7 +181,8 @@ internal sealed class ShellSession : ITargetHostSession
     public async Task<HostSnapshot> SnapshotAsync(SnapshotRequest request, CancellationToken cancellationToken = default)
     {
         var sw = Stopwatch.StartNew();
-        var lines = await ExchangeAsync(WithPython("lio_snapshot.py", ShellScripts.Snapshot(Nonce, Backend, request)), cancellationToken);
+        var probes = request.CheckedProbes();
+        var lines = await ExchangeAsync(WithPython("lio_snapshot.py", ShellScripts.Snapshot(Nonce, Backend, request, probes)), cancellationToken);
         var json = Section(lines, "snapshot", out var pyCode);
         var pyErr = Section(lines, "pyerr", out _).Trim();
         if (pyCode != 0 || string.IsNullOrWhiteSpace(json))
@@ -189,7 +190,12 @@ internal sealed class ShellSession : ITargetHostSession
         var obj = JsonNode.Parse(json)!.AsObject();
         _saveFile = obj["save_file"]?.GetValue<string>();
         Log($"read live state ({sw.ElapsedMilliseconds} ms{(obj["live_read"]?.GetValue<string>() == "focused" ? $", saved config with {request.Focus!.StorageObjects.Count + request.Focus.Luns.Count + request.Focus.Acls.Count} objects read again" : "")})");
-        return SnapshotJson.Parse(obj);
+        var snap = SnapshotJson.Parse(obj);
+        return probes.Count == 0 ? snap : new HostSnapshot
+        {
+            Live = snap.Live, SaveConfigPath = snap.SaveConfigPath, Storage = snap.Storage, Sessions = snap.Sessions,
+            TargetcliVersion = snap.TargetcliVersion, StorageError = snap.StorageError, ProbeResults = StepResults(lines, probes),
+        };
     }
 
     public async Task<IReadOnlyList<StepResult>> RunStepsAsync(IReadOnlyList<HostStep> steps, CancellationToken cancellationToken = default)
@@ -197,6 +203,14 @@ internal sealed class ShellSession : ITargetHostSession
         if (steps.Count == 0) return Array.Empty<StepResult>();
         var sw = Stopwatch.StartNew();
         var lines = await ExchangeAsync(ShellScripts.Steps(steps), cancellationToken);
+        var results = StepResults(lines, steps);
+        Log($"ran {steps.Count} host steps ({sw.ElapsedMilliseconds} ms)");
+        return results;
+    }
+
+    /// <summary>Each step's "@@PB-STEP index rc base64(output)" line; a step without one failed.</summary>
+    static IReadOnlyList<StepResult> StepResults(List<string> lines, IReadOnlyList<HostStep> steps)
+    {
         var results = new StepResult?[steps.Count];
         foreach (var l in lines.Where(l => l.StartsWith("@@PB-STEP ", StringComparison.Ordinal)))
         {
@@ -206,7 +220,6 @@ internal sealed class ShellSession : ITargetHostSession
             var msg = parts.Length > 3 && parts[3].Length > 0 ? Encoding.UTF8.GetString(Convert.FromBase64String(parts[3])).Trim() : "";
             results[i] = new StepResult(steps[i], rc == 0, rc == 0 ? msg : $"{steps[i].Describe()} failed (exit {rc}): {Redaction.RedactText(msg)}");
         }
-        Log($"ran {steps.Count} host steps ({sw.ElapsedMilliseconds} ms)");
         return results.Select((r, i) => r ?? new StepResult(steps[i], false, $"{steps[i].Describe()}: no result came back")).ToList();
     }
 

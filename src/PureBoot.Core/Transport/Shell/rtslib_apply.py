@@ -303,6 +303,9 @@ def scrubber(plan):
     return scrub
 
 
+PLAN_SAVE_FILE = [None]  # where this run's plan saves (cli prints it back)
+
+
 def scrub(text):  # replaced by main once the plan is read
     return text
 
@@ -312,6 +315,7 @@ def main():
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     t0 = time.monotonic()
     plan = json.load(sys.stdin)
+    PLAN_SAVE_FILE[0] = plan.get("save_file") or None
     global scrub
     scrub = scrubber(plan)
     changes = plan.get("changes", [])
@@ -353,22 +357,39 @@ def main():
         out["saved"] = True
     except Exception as e:
         out["save_error"] = scrub(str(e) or e.__class__.__name__)
+    # Backing files made by the steps before this plan are flushed with it: a power cut after "done" loses neither.
+    os.sync()
     el["save"] = time.monotonic() - t
     el["total"] = time.monotonic() - t0
     os.close(lock)
     return out
 
 
-def cli():  # the exit code; what pb_agent.py calls
+def cli():
+    """The exit code; what pb_agent.py calls. With "--sections NONCE" (a session) the result and the saved file are
+    printed between the session's markers, "@@PB-BEGIN out|saved NONCE" ... "@@PB-END out|saved NONCE"."""
     global scrub
     scrub = scrubber({})
+    nonce = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--sections" else None
+    PLAN_SAVE_FILE[0] = None
     try:
         result = main()
+        code = 0
     except Exception as e:  # unreadable plan, rtslib missing: one line, no traceback (it could quote a value)
-        print(json.dumps({"fatal": scrub("%s: %s" % (e.__class__.__name__, e))}))
-        return 2
-    print(json.dumps(result))
-    return 0
+        result, code = {"fatal": scrub("%s: %s" % (e.__class__.__name__, e))}, 2
+    if nonce is None:
+        print(json.dumps(result))
+        return code
+    print("@@PB-BEGIN out %s\n%s\n@@PB-END out %s" % (nonce, json.dumps(result), nonce))
+    saved, save_file = "", PLAN_SAVE_FILE[0]
+    if save_file:
+        try:
+            with open(save_file, encoding="utf-8") as f:
+                saved = f.read()
+        except OSError:
+            pass
+    sys.stdout.write("@@PB-BEGIN saved %s\n%s\n@@PB-END saved %s\n" % (nonce, saved.rstrip("\n"), nonce))
+    return code
 
 
 if __name__ == "__main__":
