@@ -37,7 +37,7 @@ public class PythonAgentTests
         var connector = new ShellTargetHostConnector(new ShellOptions { LockWaitSeconds = 30 });
         await using var session = (ShellSession)await connector.OpenAsync(new Backend { Name = "local1", Transport = TransportKind.Local });
         var n = session.Nonce;
-        await Run(session, ShellScripts.PythonFile(n, ShellScripts.PythonAgent)
+        await Run(session, ShellScripts.PythonFile(ShellScripts.PythonAgent)
             + $"cat >\"$pb_t/rtslib_common.py\" <<'PB_PY_{n}'\n# stand-in: the agent imports it first\nPB_PY_{n}\n"
             + $"cat >\"$pb_t/lio_snapshot.py\" <<'PB_PY_{n}'\n{StandIn}\nPB_PY_{n}\n");
         // An input in the session's directory is consumed (a plan carries secrets): written before each call.

@@ -16,12 +16,31 @@ public class RtslibHostTests
     [InlineData("lio_snapshot.py", "def sessions(live):")]
     [InlineData(ShellScripts.PythonCommon, "def dump(root):")]
     [InlineData(ShellScripts.PythonAgent, "def run(module, argv, files):")]
-    public void EachProgramIsEmbeddedAndWrittenByAQuotedHeredoc(string file, string marker)
+    public void EachProgramIsEmbeddedAndWrittenExactlyByABuiltin(string file, string marker)
     {
-        var text = ShellScripts.PythonFile(Nonce, file);
-        Assert.StartsWith($"cat >\"$pb_t/{file}\" <<'PB_PY_{Nonce}'\n", text);
-        Assert.Contains(marker, text);
-        Assert.EndsWith($"\nPB_PY_{Nonce}\n", text);
+        var text = ShellScripts.PythonFile(file);
+        Assert.StartsWith("printf '%s\\n' '", text);
+        Assert.EndsWith($"' >\"$pb_t/{file}\"\n", text);
+        // Run by a real bash: the file it writes is the embedded program, byte for byte.
+        var dir = Directory.CreateTempSubdirectory("pb-py-").FullName;
+        try
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardInput = true, RedirectStandardError = true };
+            psi.Environment["pb_t"] = dir;
+            using (var p = System.Diagnostics.Process.Start(psi)!)
+            {
+                p.StandardInput.Write(text);
+                p.StandardInput.Close();
+                p.WaitForExit();
+                Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
+            }
+            using var resource = typeof(ShellScripts).Assembly.GetManifestResourceStream("PureBoot.Shell." + file)!;
+            var embedded = new StreamReader(resource).ReadToEnd().TrimEnd('\n') + "\n";
+            var written = File.ReadAllText(Path.Combine(dir, file));
+            Assert.Equal(embedded, written);
+            Assert.Contains(marker, written);
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     [Fact]
@@ -29,7 +48,7 @@ public class RtslibHostTests
     {
         foreach (var f in new[] { "rtslib_apply.py", "lio_snapshot.py" })
         {
-            var text = ShellScripts.PythonFile(Nonce, f);
+            var text = ShellScripts.PythonFile(f);
             Assert.Contains("here = os.path.dirname(os.path.abspath(__file__))", text);
             Assert.Contains("sys.path.insert(0, here)", text);
             Assert.Contains("def cli():", text);   // what pb_agent.py runs

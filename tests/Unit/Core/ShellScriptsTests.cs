@@ -84,14 +84,14 @@ public class ShellScriptsTests
     }
 
     [Fact]
-    public void ThePythonProgramsAreWrittenIntoThePrivateTempDirInAQuotedHeredoc()
+    public void ThePythonProgramsAreWrittenIntoThePrivateTempDirSingleQuoted()
     {
-        var text = ShellScripts.PythonFile(Nonce, "lio_snapshot.py");
-        Assert.StartsWith($"cat >\"$pb_t/lio_snapshot.py\" <<'PB_PY_{Nonce}'\n", text);
+        var text = ShellScripts.PythonFile("lio_snapshot.py");
+        Assert.StartsWith("printf '%s\\n' '# PureBoot", text);
         Assert.Contains("RTSRoot()", text);
         Assert.Contains("default_save_file", text);
         Assert.Contains("/acls/%s/info", text);   // sessions: each node ACL's configfs info file, as NodeACL.session reads it
-        Assert.EndsWith($"\nPB_PY_{Nonce}\n", text);
+        Assert.EndsWith("' >\"$pb_t/lio_snapshot.py\"\n", text);
     }
 
     [Fact]

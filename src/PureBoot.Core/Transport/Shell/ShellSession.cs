@@ -154,7 +154,7 @@ internal sealed class ShellSession : ITargetHostSession
     /// pb_agent.py, the session's one python that runs them.
     /// </summary>
     internal string WithPython(string name, string block) =>
-        string.Concat(new[] { ShellScripts.PythonCommon, ShellScripts.PythonAgent, name }.Where(_pythonSent.Add).Select(f => ShellScripts.PythonFile(Nonce, f))) + block;
+        string.Concat(new[] { ShellScripts.PythonCommon, ShellScripts.PythonAgent, name }.Where(_pythonSent.Add).Select(ShellScripts.PythonFile)) + block;
 
     internal void CountTargetcliStart() => _targetcliStarts++;
 
