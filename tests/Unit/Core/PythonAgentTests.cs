@@ -69,7 +69,7 @@ public class PythonAgentTests
         Assert.Contains("rc=64", unknown);
 
         // An agent found dead is started again before the call.
-        var restarted = await Run(session, $"kill -9 \"$pb_agent\"; sleep 0.3; {Call} x; {Show}");
+        var restarted = await Run(session, $"kill -9 \"$pb_agent\"; wait \"$pb_agent\" 2>/dev/null; {Call} x; {Show}");
         Assert.Contains("rc=0", restarted);
         Assert.Contains("runs=1", restarted);
         Assert.DoesNotContain($"pid={pid}", restarted);
