@@ -98,8 +98,9 @@ echo "@@PB-READY {{nonce}}"
     public static string PythonFile(string name) => $"printf '%s\\n' {Quote(Python(name))} >\"$pb_t/{name}\"\n";
 
     /// <summary>Reads the live state, sessions and storage through rtslib (no targetcli start).</summary>
-    public static string Snapshot(string nonce, Backend backend, SnapshotRequest request, IReadOnlyList<HostStep>? probes = null)
+    public static string Snapshot(string nonce, Backend backend, SnapshotRequest request)
     {
+        var probes = request.CheckedProbes();
         var kind = backend.Storage == StorageKind.FileIO ? "fileio" : "block";
         var path = request.IncludeStorage ? backend.StoragePath : "";
         var sb = new StringBuilder("{\n");
@@ -107,7 +108,7 @@ echo "@@PB-READY {{nonce}}"
         if (backend.Executor == LioExecutorKind.Targetcli)
             sb.Append("if ! command -v targetcli >/dev/null; then echo \"@@PB-FATAL targetcli-missing targetcli is not installed (package targetcli-fb)\"; fi\n");
         // Probes run in a background subshell while python reads (two CPUs on the lab VM); their lines follow the read.
-        if (probes is { Count: > 0 })
+        if (probes.Count > 0)
         {
             sb.Append("{\n");
             for (int i = 0; i < probes.Count; i++) sb.Append($"pb_step {i} ").Append(StepCall(probes[i])).Append('\n');
@@ -118,7 +119,7 @@ echo "@@PB-READY {{nonce}}"
         sb.Append($"pb_py /dev/null fd:8 \"$pb_t/py.err\" lio_snapshot.py {Quote(kind)} {Quote(path)} {(request.IncludeSessions ? "1" : "0")}{(request.Focus is { } f ? " " + Quote(f.ToJson()) : "")}\n");
         sb.Append($"echo \"@@PB-END snapshot {nonce} $?\"\n");
         sb.Append($"if [ -s \"$pb_t/py.err\" ]; then echo '@@PB-BEGIN pyerr {nonce}'; cat \"$pb_t/py.err\"; echo; echo '@@PB-END pyerr {nonce}'; fi\n");
-        if (probes is { Count: > 0 }) sb.Append("wait \"$pb_probes\"; cat \"$pb_t/probes.out\"\n");
+        if (probes.Count > 0) sb.Append("wait \"$pb_probes\"; cat \"$pb_t/probes.out\"\n");
         sb.Append("} </dev/null\n");
         return sb.ToString();
     }

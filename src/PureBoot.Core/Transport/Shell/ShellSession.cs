@@ -182,7 +182,7 @@ internal sealed class ShellSession : ITargetHostSession
     {
         var sw = Stopwatch.StartNew();
         var probes = request.CheckedProbes();
-        var lines = await ExchangeAsync(WithPython("lio_snapshot.py", ShellScripts.Snapshot(Nonce, Backend, request, probes)), cancellationToken);
+        var lines = await ExchangeAsync(WithPython("lio_snapshot.py", ShellScripts.Snapshot(Nonce, Backend, request)), cancellationToken);
         var json = Section(lines, "snapshot", out var pyCode);
         var pyErr = Section(lines, "pyerr", out _).Trim();
         if (pyCode != 0 || string.IsNullOrWhiteSpace(json))
@@ -190,12 +190,7 @@ internal sealed class ShellSession : ITargetHostSession
         var obj = JsonNode.Parse(json)!.AsObject();
         _saveFile = obj["save_file"]?.GetValue<string>();
         Log($"read live state ({sw.ElapsedMilliseconds} ms{(obj["live_read"]?.GetValue<string>() == "focused" ? $", saved config with {request.Focus!.StorageObjects.Count + request.Focus.Luns.Count + request.Focus.Acls.Count} objects read again" : "")})");
-        var snap = SnapshotJson.Parse(obj);
-        return probes.Count == 0 ? snap : new HostSnapshot
-        {
-            Live = snap.Live, SaveConfigPath = snap.SaveConfigPath, Storage = snap.Storage, Sessions = snap.Sessions,
-            TargetcliVersion = snap.TargetcliVersion, StorageError = snap.StorageError, ProbeResults = StepResults(lines, probes),
-        };
+        return SnapshotJson.Parse(obj, StepResults(lines, probes));
     }
 
     public async Task<IReadOnlyList<StepResult>> RunStepsAsync(IReadOnlyList<HostStep> steps, CancellationToken cancellationToken = default)

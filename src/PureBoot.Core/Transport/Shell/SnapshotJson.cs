@@ -6,7 +6,7 @@ namespace PureBoot.Core.Transport.Shell;
 /// <summary>Reads the JSON lio_snapshot.py prints (see that file for its shape).</summary>
 internal static class SnapshotJson
 {
-    public static HostSnapshot Parse(JsonObject obj)
+    public static HostSnapshot Parse(JsonObject obj, IReadOnlyList<StepResult>? probeResults = null)
     {
         var storage = new List<StorageEntry>();
         if (obj["storage"] is JsonArray arr)
@@ -20,6 +20,7 @@ internal static class SnapshotJson
             Sessions = Sessions(obj["sessions"] as JsonArray),
             TargetcliVersion = obj["targetcli_version"]?.GetValue<string>(),
             StorageError = obj["storage_error"]?.GetValue<string>(),
+            ProbeResults = probeResults ?? Array.Empty<StepResult>(),
         };
     }
 

@@ -303,7 +303,7 @@ def scrubber(plan):
     return scrub
 
 
-PLAN_SAVE_FILE = [None]  # where this run's plan saves (cli prints it back)
+PLAN_SAVE_FILE = [None]  # where this run's plan saves (the plan's save_file, else rtslib's default); cli prints it back
 
 
 def scrub(text):  # replaced by main once the plan is read
@@ -333,6 +333,7 @@ def main():
     if here not in sys.path:
         sys.path.insert(0, here)
     import rtslib_common  # rtslib_fb, with fast configfs I/O
+    PLAN_SAVE_FILE[0] = PLAN_SAVE_FILE[0] or rtslib_common.DEFAULT_SAVE_FILE
     applier = Applier(rtslib_common.rts, rtslib_common)
     el["import"] = time.monotonic() - t
     t = time.monotonic()
@@ -353,7 +354,7 @@ def main():
     try:
         # A plan of changes saves only what it touched; an empty plan (a plain save) dumps everything.
         touched = applier.touched if changes and not plan.get("full_save") else None
-        el["save_dump"], out["save"] = rtslib_common.save(applier.root, plan.get("save_file") or rtslib_common.DEFAULT_SAVE_FILE, touched)
+        el["save_dump"], out["save"] = rtslib_common.save(applier.root, PLAN_SAVE_FILE[0], touched)
         out["saved"] = True
     except Exception as e:
         out["save_error"] = scrub(str(e) or e.__class__.__name__)
