@@ -17,7 +17,7 @@ internal static partial class SimulatedShell
         InspectImageFile i => Inspect(s, i.Path, i.ImageDirectory),
         MeasureData m => Measure(s, m.Path),
         FindMissing f => (0, string.Join("\n", f.Paths.Where(p => !Exists(s, p)))),
-        ProbeSpace p => p.FileIO ? SpaceFileIO(s, p.StoragePath, p.ImageDirectory) : SpaceBlock(s, p.StoragePath, p.ThinPool),
+        ProbeSpace p => p.FileIO ? SpaceFileIO(s, p.StoragePath, p.ImageDirectory) : SpaceBlock(s, p.StoragePath, p.ThinPool, p.PoolOnly),
         FillThinVolume f => Fill(s, f.Source, f.Device),
         SyncData => (0, ""),
         _ => null,
@@ -151,8 +151,11 @@ internal static partial class SimulatedShell
         return (0, $"fs {fs.Type}\ndf {I(fs.SizeBytes)} {I(used)} {I(Math.Max(0, fs.SizeBytes - used))}\n{clone}");
     }
 
-    static (int, string) SpaceBlock(SimulatedHostState s, string vgName, string? pool)
+    static (int, string) SpaceBlock(SimulatedHostState s, string vgName, string? pool, bool poolOnly)
     {
+        // pb_space_block's "pool" mode: the kernel's thin-pool status, no vg line (lvs's answer when the pool is not active).
+        if (poolOnly && pool is not null && s.VolumeGroups.ContainsKey(vgName) && Lv(s, vgName, pool) is { SegmentType: "thin-pool" } tp)
+            return (0, $"pool {I(tp.SizeBytes)} {Pct4(s.PoolUsedBytes(vgName, pool), tp.SizeBytes)} {Pct4(s.PoolMetadataUsedBytes(vgName, pool), tp.MetadataBytes)} thin-pool");
         if (!s.VolumeGroups.TryGetValue(vgName, out var vg)) return (0, $"vg   Volume group \"{vgName}\" not found   Cannot process volume group {vgName} " + (pool is null ? "" : $"\npool   Volume group \"{vgName}\" not found   Cannot process volume group {vgName} "));
         var text = $"vg {I(vg.SizeBytes)} {I(vg.FreeExtents * vg.ExtentBytes)}";
         if (pool is null) return (0, text);
@@ -160,6 +163,13 @@ internal static partial class SimulatedShell
         if (p.SegmentType != "thin-pool") return (0, text + $"\npool {I(p.SizeBytes)}   linear");
         string Pct(long used, long size) => (size == 0 ? 0 : 100.0 * used / size).ToString("0.00", CultureInfo.InvariantCulture);
         return (0, text + $"\npool {I(p.SizeBytes)} {Pct(s.PoolUsedBytes(vgName, pool), p.SizeBytes)} {Pct(s.PoolMetadataUsedBytes(vgName, pool), p.MetadataBytes)} thin-pool");
+    }
+
+    /// <summary>pb__pct: a percentage to four decimals, truncated (bash integer arithmetic).</summary>
+    static string Pct4(long used, long size)
+    {
+        var p = size == 0 ? 0 : (long)((decimal)used * 1_000_000 / size);
+        return $"{I(p / 10000)}.{I(p % 10000).PadLeft(4, '0')}";
     }
 
     static (int, string) Fill(SimulatedHostState s, string source, string device)

@@ -80,11 +80,15 @@ public sealed record FindMissing(string ItemKey, IReadOnlyList<string> Paths) : 
 /// <summary>
 /// What a backend's storage holds and how it clones. FileIO: the filesystem's type, size, used and free bytes, and
 /// whether a file in the image directory can be reflinked into the storage directory (a 4 KiB probe file, removed
-/// again). Block: the volume group's size and free bytes, and the thin pool's size, data % and metadata %.
+/// again). Block: the volume group's size and free bytes, and the thin pool's size, data % and metadata %; with
+/// <paramref name="PoolOnly"/> (what a provisioning guard needs) only the thin pool's, read from the kernel's thin-pool
+/// status instead of LVM's metadata (~50 ms against 0.3-0.5 s for an lvs under TCG).
 /// </summary>
-public sealed record ProbeSpace(string ItemKey, bool FileIO, string StoragePath, string ImageDirectory, string? ThinPool) : HostStep(ItemKey)
+public sealed record ProbeSpace(string ItemKey, bool FileIO, string StoragePath, string ImageDirectory, string? ThinPool, bool PoolOnly = false) : HostStep(ItemKey)
 {
-    public override string Describe() => FileIO ? $"probe the space and clone method of {StoragePath}" : $"probe the space of volume group {StoragePath}{(ThinPool is null ? "" : $" and thin pool {ThinPool}")}";
+    public override string Describe() => FileIO ? $"probe the space and clone method of {StoragePath}"
+        : PoolOnly && ThinPool is not null ? $"probe the fill of thin pool {StoragePath}/{ThinPool}"
+        : $"probe the space of volume group {StoragePath}{(ThinPool is null ? "" : $" and thin pool {ThinPool}")}";
 }
 
 /// <summary>Flushes what the batch wrote (new files' data and metadata) to disk before the batch reports done.</summary>

@@ -12,14 +12,23 @@ namespace PureBoot.Core.Operations;
 /// </summary>
 internal static class Capacity
 {
+    /// <summary>Everything the backend reports (status, Test-IscsiBackend, Get-IscsiBackendSpace).</summary>
     public static ProbeSpace Probe(Backend b) => new(LioChange.SharedItem, b.Storage == StorageKind.FileIO, b.StoragePath, b.EffectiveImageDirectory, b.ThinPool);
 
-    public static async Task<BackendSpace> ReadAsync(ITargetHostSession s, Backend b, CancellationToken ct) =>
-        Of(b, (await s.RunStepsAsync(new HostStep[] { Probe(b) }, ct))[0]);
+    /// <summary>What a provisioning guard (<see cref="Ensure"/>) reads: on a thin pool only the pool's fill, not the volume group's.</summary>
+    public static ProbeSpace Guard(Backend b) => Probe(b) with { PoolOnly = b.ThinPool is not null };
 
-    /// <summary>The space from a live read that carried the probe (<see cref="SnapshotRequest.Probes"/>), else read now.</summary>
+    public static async Task<BackendSpace> ReadAsync(ITargetHostSession s, Backend b, CancellationToken ct) => await ReadAsync(s, Probe(b), b, ct);
+
+    /// <summary>The space a provisioning guard checks (<see cref="Guard"/>).</summary>
+    public static async Task<BackendSpace> ReadGuardAsync(ITargetHostSession s, Backend b, CancellationToken ct) => await ReadAsync(s, Guard(b), b, ct);
+
+    static async Task<BackendSpace> ReadAsync(ITargetHostSession s, ProbeSpace probe, Backend b, CancellationToken ct) =>
+        Of(b, (await s.RunStepsAsync(new HostStep[] { probe }, ct))[0]);
+
+    /// <summary>The space from a live read that carried the probe (<see cref="SnapshotRequest.Probes"/>), else the guard's read now.</summary>
     public static async Task<BackendSpace> ReadAsync(ITargetHostSession s, Backend b, HostSnapshot snap, CancellationToken ct) =>
-        snap.ProbeResults.FirstOrDefault(r => r.Step is ProbeSpace) is { } r ? Of(b, r) : await ReadAsync(s, b, ct);
+        snap.ProbeResults.FirstOrDefault(r => r.Step is ProbeSpace) is { } r ? Of(b, r) : await ReadGuardAsync(s, b, ct);
 
     static BackendSpace Of(Backend b, StepResult r) => Parse(b, r.Ok ? r.Message : "", r.Ok ? null : r.Message);
 
@@ -50,7 +59,8 @@ internal static class Capacity
         var pool = Line("pool");
         string? problem = null;
         long? vgSize = Num(vg, 0), vgFree = Num(vg, 1);
-        if (vgSize is null) problem = $"volume group {b.StoragePath}: {string.Join(' ', vg ?? Array.Empty<string>())}".Trim();
+        // A pool-only probe (Guard) prints no "vg" line: the volume group's figures stay unknown.
+        if (vgSize is null && !(vg is null && pool is not null && b.ThinPool is not null)) problem = $"volume group {b.StoragePath}: {string.Join(' ', vg ?? Array.Empty<string>())}".Trim();
         long? poolSize = null; double? data = null, meta = null;
         if (b.ThinPool is not null)
         {

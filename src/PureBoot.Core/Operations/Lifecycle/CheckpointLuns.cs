@@ -68,7 +68,7 @@ internal sealed class CheckpointLuns(EngineContext ctx)
     async Task OnHostAsync(ITargetHostSession s, Backend b, List<LunWork> ws, CancellationToken ct)
     {
         // A checkpoint leaves LIO alone: the live state is read only when a copy's size must be known (no reflinks).
-        var space = await Capacity.ReadAsync(s, b, ct);
+        var space = await Capacity.ReadGuardAsync(s, b, ct);
         var storage = space.CloneMethod is CloneMethod.Reflink or CloneMethod.ThinSnapshot ? Array.Empty<StorageEntry>() : (await s.SnapshotAsync(new SnapshotRequest(), ct)).Storage;
         var add = ws.Sum(w => Capacity.CloneCost(space, storage.FirstOrDefault(e => b.BackingPathPrefix + e.Name == w.Row.BackingPath)?.AllocatedBytes ?? w.Row.SizeBytes));
         try { Capacity.Ensure(b, space, add, "Lun"); }

@@ -34,7 +34,7 @@ internal sealed class DiskReplacement(EngineContext ctx)
             ws.Where(w => w.Row.TargetIqn is not null && w.Row.InitiatorIqn is not null).Select(w => (w.Row.TargetIqn!, w.Row.InitiatorIqn!)).ToList());
         // The storage listing (an lvs on Block) only prices a rollout's kept disk; the space probe runs beside the read.
         var snap = await s.SnapshotAsync(new SnapshotRequest(IncludeSessions: true, IncludeStorage: ws.Any(w => Of(w).Keep is not null), Focus: focus,
-            Probes: new HostStep[] { Capacity.Probe(b) }), ct);
+            Probes: new HostStep[] { Capacity.Guard(b) }), ct);
         var forced = new HashSet<(string, string)>();
         foreach (var w in ws) ReplacementPlans.Check(_ctx, snap, b, w, forced);
         var going = ws.Where(w => w.Ok).ToList();

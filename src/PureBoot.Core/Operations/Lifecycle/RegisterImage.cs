@@ -81,7 +81,7 @@ internal sealed class RegisterImage(EngineContext ctx)
     {
         var b = w.Backend; var image = w.Image;
         var snap = await s.SnapshotAsync(new SnapshotRequest(IncludeSessions: w.Lun is not null), ct);
-        var probe = new List<HostStep> { Capacity.Probe(b) };
+        var probe = new List<HostStep> { Capacity.Guard(b) };
         if (w.Lun is null) probe.Add(new InspectImageFile(image.Label, w.Source, b.EffectiveImageDirectory));
         var probed = await s.RunStepsAsync(probe, ct);
         var space = Capacity.Parse(b, probed[0].Ok ? probed[0].Message : "", probed[0].Ok ? null : probed[0].Message);

@@ -91,7 +91,7 @@ internal sealed class RolloutLuns(EngineContext ctx)
                 var snap = await s.SnapshotAsync(new SnapshotRequest(IncludeSessions: true), ct);
                 var forced = new HashSet<(string, string)>();
                 foreach (var w in ws) ReplacementPlans.Check(_ctx, snap, b, w, forced);
-                var space = await Capacity.ReadAsync(s, b, ct);
+                var space = await Capacity.ReadGuardAsync(s, b, ct);
                 var add = ws.Where(w => w.Ok).Sum(w => Capacity.CloneCost(space, ReplacementPlans.Of(w).SourceAllocated) + (ReplacementPlans.Of(w).Keep is null ? 0 : Capacity.CloneCost(space, w.Row.SizeBytes)));
                 try { Capacity.Ensure(b, space, add, "Name"); }
                 catch (InsufficientSpaceException e) { foreach (var w in ws.Where(w => w.Ok)) w.Fail(FailureKind.InsufficientSpace, e.Message); }

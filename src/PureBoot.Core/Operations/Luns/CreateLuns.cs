@@ -79,7 +79,7 @@ internal sealed class CreateLuns(EngineContext ctx)
     {
         // Clones and thin volumes allocate up front: the backend's space is checked (probed beside the read) before anything is written.
         var allocates = ImageClones.Allocates(b, ws);
-        var snap = await s.SnapshotAsync(new SnapshotRequest(Probes: allocates ? new HostStep[] { Capacity.Probe(b) } : null), ct);
+        var snap = await s.SnapshotAsync(new SnapshotRequest(Probes: allocates ? new HostStep[] { Capacity.Guard(b) } : null), ct);
         if (allocates && !await ImageClones.EnsureSpaceAsync(_ctx, s, b, snap, ws, ct)) return;
         var known = _ctx.Inventory.ListLunsOnTarget(b.Id);
         var allocator = new LunAllocator(b, snap, known);

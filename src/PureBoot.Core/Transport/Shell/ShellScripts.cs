@@ -64,8 +64,11 @@ pb_measure() { if [ -b "$1" ]; then local n=${1#/dev/} t; t=$(dmsetup status -- 
 pb_inspect() { local r d; [ -L "$1" ] && { echo "$1 is a symbolic link, not an image file"; return 2; }; [ -e "$1" ] || { echo "$1 does not exist"; return 2; }; [ -f "$1" ] || { echo "$1 is not a regular file"; return 2; }; r=$(realpath -e -- "$1") && d=$(realpath -e -- "$2") || return 2; case "$r" in "$d"/*) ;; *) echo "$1 resolves to $r, outside the image directory $2"; return 2;; esac; echo "file $(stat -c '%s %b %B' -- "$1") $(od -An -tx1 -N8 -- "$1" | tr -d ' \n')"; }
 pb_missing() { local p; for p in "$@"; do [ -e "$p" ] || echo "$p"; done; }
 pb_space_fileio() { local d="$1" i="$2" a b why; while [ ! -d "$d" ]; do d=$(dirname -- "$d"); done; [ -d "$i" ] || i="$d"; echo "fs $(stat -f -c %T -- "$d")"; echo "df $(df -B1 --output=size,used,avail -- "$d" | tail -n 1)"; a=$(mktemp -p "$i" .pbprobe.XXXXXX) || { echo "clone none cannot write to $i"; return 0; }; head -c 4096 /dev/zero >"$a"; b="$d/.pbprobe.$$.$RANDOM"; if why=$(cp --reflink=always -- "$a" "$b" 2>&1); then echo "clone reflink"; else echo "clone copy ${why##*: }"; fi; rm -f -- "$a" "$b"; }
-# With a thin pool, one lvs gives the VG's and the pool's figures (each LVM command costs 0.3-1 s under TCG).
-pb_space_block() { local o; if [ -n "$2" ] && o=$(lvs --noheadings --units b --nosuffix -o vg_size,vg_free,lv_size,data_percent,metadata_percent,segtype -- "$1/$2" 2>/dev/null) && [ -n "$o" ]; then set -- $o; echo "vg ${1:-} ${2:-}"; echo "pool ${3:-} ${4:-} ${5:-} ${6:-}"; return 0; fi; echo "vg $(vgs --noheadings --units b --nosuffix -o vg_size,vg_free -- "$1" 2>&1 | tr '\n' ' ')"; if [ -n "$2" ]; then echo "pool $(lvs --noheadings --units b --nosuffix -o lv_size,data_percent,metadata_percent,segtype -- "$1/$2" 2>&1 | tr '\n' ' ')"; fi; }
+# With a thin pool, one lvs gives the VG's and the pool's figures (each LVM command costs 0.3-1 s under TCG, more as
+# the VG grows). "pool" (a provisioning guard): only the pool's, from the kernel's thin-pool status (what lvs computes
+# data% and metadata% from; one dmsetup, ~50 ms); lvs when the pool's -tpool device is not there or not a thin pool.
+pb__pct() { local p=$(( $1 * 1000000 / $2 )); printf '%d.%04d' $((p / 10000)) $((p % 10000)); }
+pb_space_block() { local o; if [ "${3:-}" = pool ] && [ -n "$2" ] && o=$(dmsetup status -- "${1//-/--}-${2//-/--}-tpool" 2>/dev/null); then local vg=$1 pool=$2; set -- $o; if [ "${3:-}" = thin-pool ] && [[ "${5:-}/${6:-}" =~ ^([0-9]+)/([1-9][0-9]*)/([0-9]+)/([1-9][0-9]*)$ ]]; then echo "pool $(( $2 * 512 )) $(pb__pct "${BASH_REMATCH[3]}" "${BASH_REMATCH[4]}") $(pb__pct "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}") thin-pool"; return 0; fi; set -- "$vg" "$pool"; fi; if [ -n "$2" ] && o=$(lvs --noheadings --units b --nosuffix -o vg_size,vg_free,lv_size,data_percent,metadata_percent,segtype -- "$1/$2" 2>/dev/null) && [ -n "$o" ]; then set -- $o; echo "vg ${1:-} ${2:-}"; echo "pool ${3:-} ${4:-} ${5:-} ${6:-}"; return 0; fi; echo "vg $(vgs --noheadings --units b --nosuffix -o vg_size,vg_free -- "$1" 2>&1 | tr '\n' ' ')"; if [ -n "$2" ]; then echo "pool $(lvs --noheadings --units b --nosuffix -o lv_size,data_percent,metadata_percent,segtype -- "$1/$2" 2>&1 | tr '\n' ' ')"; fi; }
 # Copies only the file's data extents (SEEK_DATA/SEEK_HOLE), skipping zero blocks: dd would read every hole (10 GiB: minutes under TCG).
 pb_fill() { [ -f "$1" ] || { echo "source image $1 does not exist"; return 2; }; [ -b "$2" ] || { echo "$2 is not a block device"; return 2; }; python3 -c 'import os,sys
 s=os.open(sys.argv[1],os.O_RDONLY); d=os.open(sys.argv[2],os.O_WRONLY); end=os.fstat(s).st_size; off=0; z=bytes(4<<20)
@@ -155,7 +158,7 @@ echo "@@PB-READY {{nonce}}"
         MeasureData s => $"pb_measure {Quote(s.Path)}",
         FindMissing s => "pb_missing" + string.Concat(s.Paths.Select(p => " " + Quote(p))),
         ProbeSpace s when s.FileIO => $"pb_space_fileio {Quote(s.StoragePath)} {Quote(s.ImageDirectory)}",
-        ProbeSpace s => $"pb_space_block {Quote(s.StoragePath)} {Quote(s.ThinPool ?? "")}",
+        ProbeSpace s => $"pb_space_block {Quote(s.StoragePath)} {Quote(s.ThinPool ?? "")}{(s.PoolOnly ? " pool" : "")}",
         FillThinVolume s => $"pb_fill {Quote(s.Source)} {Quote(s.Device)}",
         SyncData => "pb_sync",
         _ => throw new ArgumentException($"Unknown host step {step.GetType().Name}"),
