@@ -91,23 +91,12 @@ internal static partial class SimulatedShell
 
     static (int, string) ThinReplace(SimulatedHostState s, string vgName, string source, string name)
     {
-        var temp = name + ".pbnew";
-        var vg = s.VolumeGroups.GetValueOrDefault(vgName);
-        if (vg is not null && vg.LogicalVolumes.ContainsKey(temp)) vg.LogicalVolumes.Remove(temp);
-        var (rc, made) = ThinSnap(s, vgName, source, temp, readOnly: false);
-        if (rc != 0) return (rc, made);
-        var output = made.Replace("\nthin", "");
-        if (Lv(s, vgName, name) is not null)
-        {
-            var (rm, removed) = LvRemove(s, vgName, name);
-            output += "\n" + removed;
-            if (rm != 0) return (rm, output);
-        }
-        vg = s.VolumeGroups[vgName];
-        vg.LogicalVolumes[name] = vg.LogicalVolumes[temp];
-        vg.LogicalVolumes.Remove(temp);
+        // pb_thin_replace: remove the old volume (gone already is fine), then snapshot the source under its name.
+        if (Lv(s, vgName, name) is not null && LvRemove(s, vgName, name) is (not 0, var removed)) return (1, removed);
+        // A fault here fails the snapshot after the removal (the pool's metadata full, the source gone meanwhile).
+        var (rc, made) = s.TakeFault($"lvcreate -s -n {name} {vgName}/{source}") is { } fault ? (5, fault.Message) : ThinSnap(s, vgName, source, name, readOnly: false);
         s.PruneExtents();
-        return (0, output + $"\n  Renamed \"{temp}\" to \"{name}\" in volume group \"{vgName}\"\nthin");
+        return rc == 0 ? (0, "thin") : (75, made + $"\n{ReplaceThinVolume.OldVolumeRemoved} {vgName}/{name}");
     }
 
     static (int, string) ReadOnly(SimulatedHostState s, string vgName, string name)

@@ -105,8 +105,9 @@ public abstract record PendingOperation
 }
 
 /// <summary>
-/// How far a disk replacement got. Started: nothing changed yet (a crash cancels it). Unexported: the storage object is
-/// gone, the disk may or may not be replaced (a crash finishes it: the clone step is idempotent). Replaced: the new
-/// disk is in place (a crash only exports it again and records the lineage).
+/// How far a disk replacement got. Started: nothing changed yet (a crash cancels it). Unexported: the disk may or may
+/// not be replaced (a crash finishes it: the clone step is idempotent): on Block the storage object is gone; on FileIO
+/// it may still serve the old file (the new one is renamed over the path first; finishing makes the storage object
+/// again). Replaced: the new disk is in place (a crash exports it again and records the lineage).
 /// </summary>
 public enum ReplacePhase { Started, Unexported, Replaced }

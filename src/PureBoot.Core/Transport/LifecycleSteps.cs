@@ -41,11 +41,16 @@ public sealed record ThinSnapshot(string ItemKey, string VolumeGroup, string Ori
 }
 
 /// <summary>
-/// Replaces thin volume NAME with a writable thin snapshot of SOURCE (made as NAME.pbnew, then NAME is removed and
-/// the new one renamed). No storage object may hold NAME (lvremove refuses a volume in use).
+/// Replaces thin volume NAME with a writable thin snapshot of SOURCE: NAME is removed (gone already is fine), then the
+/// snapshot is made as NAME. No storage object may hold NAME (lvremove refuses a volume in use). When the removal fails
+/// nothing changed; when the snapshot then fails the output says <see cref="OldVolumeRemoved"/>: the disk is gone and
+/// the replacement must be finished (the step is idempotent).
 /// </summary>
 public sealed record ReplaceThinVolume(string ItemKey, string VolumeGroup, string Source, string Name) : HostStep(ItemKey)
 {
+    public const string OldVolumeRemoved = "the old volume was removed but its replacement could not be made:";
+    public static bool RemovedTheOld(string output) => output.Contains(OldVolumeRemoved, StringComparison.Ordinal);
+
     public override string Describe() => $"replace {VolumeGroup}/{Name} with a thin snapshot of {VolumeGroup}/{Source}";
 }
 

@@ -28,11 +28,14 @@ public sealed class RecordingConnector : ITargetHostConnector
     /// <summary>Crash injection: the Nth host call (snapshot, steps or targetcli, counted from 1) fails, before or after it ran.</summary>
     public int? FailAtCall;
     public bool FailAfterCall;
+    /// <summary>Runs before the Nth host call (counted as for <see cref="FailAtCall"/>): something changes on the host meanwhile.</summary>
+    public Action<int>? BeforeCall;
     int _calls;
 
     async Task<T> Call<T>(Backend b, Func<Task<T>> run)
     {
         var n = Interlocked.Increment(ref _calls);
+        BeforeCall?.Invoke(n);
         var crash = FailAtCall == n;
         if (crash && !FailAfterCall) throw Dropped(b);
         var r = await run();

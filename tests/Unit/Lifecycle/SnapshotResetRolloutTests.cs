@@ -1,6 +1,7 @@
 using PureBoot.Core.Lio;
 using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
+using PureBoot.Simulation;
 using Xunit;
 
 namespace PureBoot.Tests.Unit.Lifecycle;
@@ -52,6 +53,72 @@ public class SnapshotResetRolloutTests
     }
 
     [Fact]
+    public async Task BlockOldVolumeGoneNewOneNotMade_TheRowStaysPendingAndSyncMakesIt()
+    {
+        using var r = new LifecycleRig(StorageKind.Block);
+        await r.Image();
+        await r.Clones(2);
+        r.Write("n01", "A");
+        await r.E.CheckpointLunsAsync(new[] { new LunCheckpointRequest("n01", "after-a") });
+        r.Write("n01", "B");
+        // The snapshot fails once the old volume is gone (as when the pool's metadata fills meanwhile).
+        r.H.Mutate(s => s.Faults.Add(new SimulatedFault { Pattern = "^lvcreate -s -n n01 ", Message = "  Cannot create new thin volume, free space in thin pool pureboot/pool reached threshold.", Times = 1 }));
+        var failed = Assert.Single(await r.E.RestoreLunsAsync(new[] { new LunRestoreRequest("n01", "after-a") }));
+        Assert.False(failed.Succeeded);
+        Assert.Contains("old disk was removed but the new one could not be made", failed.Error);
+        Assert.Contains("reached threshold", failed.Error);
+        Assert.Contains("Sync-IscsiTarget", failed.Error);
+        var row = r.E.GetLun("n01");
+        Assert.Equal(LunStatus.Error, row.Status);
+        Assert.Equal(ReplacePhase.Unexported, row.PendingOperation?.ReplacementPhase);
+        Assert.False(r.State.TryGetLogicalVolume(row.BackingPath!, out _, out _));   // the old disk is gone ...
+        Assert.False(r.Login("n01").Ok);                                                // ... and nothing is exported over it
+        Assert.Equal("deb12-v1", r.ContentOf("n00"));
+
+        var sync = await r.E.SyncTargetAsync("san1", new SyncOptions());
+        Assert.Contains(sync.Actions, a => a.Object == "n01" && a.Kind == SyncActionKind.Finish);
+        Assert.Empty(sync.RemainingDrift);
+        Assert.All(sync.Outcomes, o => Assert.True(o.Succeeded, o.Error));
+        Assert.Null(r.E.GetLun("n01").PendingOperation);
+        Assert.Equal("A", r.ContentOf("n01"));
+        var login = r.Login("n01");
+        Assert.True(login.Ok, login.Error);
+        Assert.Equal("A", login.Content);
+        await r.InSync();
+    }
+
+    [Fact]
+    public async Task FileIOStorageObjectNotMadeAgain_TheRowStaysPendingAndSyncMakesIt()
+    {
+        using var r = new LifecycleRig(StorageKind.FileIO);
+        await r.Image();
+        await r.Clones(2);
+        r.Write("n01", "A");
+        await r.E.CheckpointLunsAsync(new[] { new LunCheckpointRequest("n01", "after-a") });
+        r.Write("n01", "B");
+        var so = r.E.GetLun("n01").StorageObjectName!;
+        var wwn = r.Saved.FindStorageObject("fileio", so)!.Wwn;
+        // The new file is in place, but LIO refuses to let the old storage object go: it would still serve the old file.
+        r.H.Mutate(s => s.Faults.Add(new SimulatedFault { Pattern = $"^/backstores/fileio delete {so}$", Message = "Storage object is busy", Times = 1 }));
+        var failed = Assert.Single(await r.E.RestoreLunsAsync(new[] { new LunRestoreRequest("n01", "after-a") }));
+        Assert.False(failed.Succeeded);
+        Assert.Contains("could not be made again: it still serves the old disk", failed.Error);
+        var row = r.E.GetLun("n01");
+        Assert.Equal(LunStatus.Error, row.Status);
+        Assert.Equal(ReplacePhase.Replaced, row.PendingOperation?.ReplacementPhase);
+
+        var sync = await r.E.SyncTargetAsync("san1", new SyncOptions());
+        Assert.Empty(sync.RemainingDrift);
+        Assert.All(sync.Outcomes, o => Assert.True(o.Succeeded, o.Error));
+        Assert.Null(r.E.GetLun("n01").PendingOperation);
+        Assert.NotEqual(wwn, r.Saved.FindStorageObject("fileio", so)!.Wwn);   // made again: it serves the new file
+        var login = r.Login("n01");
+        Assert.True(login.Ok, login.Error);
+        Assert.Equal("A", login.Content);
+        await r.InSync();
+    }
+
+    [Fact]
     public async Task RestoringADiskANodeIsLoggedIntoIsRefused_ForceDropsItsSessionFirst()
     {
         using var r = new LifecycleRig(StorageKind.FileIO);
@@ -96,7 +163,9 @@ public class SnapshotResetRolloutTests
         var reset = await r.E.ResetLunsAsync(Enumerable.Range(0, 100).Select(i => new LunResetRequest($"n{i:00}")).ToList());
         Assert.All(reset, o => Assert.True(o.Succeeded, o.Error));
         Assert.Equal(1, r.H.Connector.Opens);
-        Assert.Equal(2, r.H.Connector.Applies);     // storage objects out, then back in
+        // Block: storage objects out, disks replaced, then back in (LVM will not remove a volume in use). FileIO: the new
+        // files are renamed over the old while LIO serves those, then one plan makes the storage objects again.
+        Assert.Equal(kind == StorageKind.FileIO ? 1 : 2, r.H.Connector.Applies);
         Assert.Equal(clean, r.Used());               // the writes are gone, the clones share the image again
         Assert.All(Enumerable.Range(0, 100), i => Assert.Equal("deb12-v1", r.ContentOf($"n{i:00}")));
         Assert.True(r.Login("n14").Ok);

@@ -6,8 +6,8 @@ namespace PureBoot.Core.Operations;
 
 /// <summary>
 /// Sync-IscsiTarget's first step on a backend: finishes or cancels what the disk lifecycle left in flight, by the phase
-/// its row recorded. A restore, reset or rollout still Started changed nothing (the storage object goes before the disk
-/// does): it is cancelled, and a rollout's snapshot of the old disk removed. One that got to Unexported is finished:
+/// its row recorded. A restore, reset or rollout still Started changed nothing (the phase moves on before the disk is
+/// touched): it is cancelled, and a rollout's snapshot of the old disk removed. One that got to Unexported is finished:
 /// the disk is replaced again (the clone step is idempotent and atomic) and exported. One that got to Replaced is only
 /// exported and its lineage recorded. A LUN someone is logged in to is not touched. Images and snapshots left Creating
 /// are rolled back, those left Deleting removed. The ordinary convergence runs afterwards.
@@ -71,7 +71,7 @@ internal sealed class LifecycleRecovery
         if (keep is not null) keeps.Add(keep.Id);
         if (pending.ReplacementPhase == ReplacePhase.Started)
         {
-            // The storage object was never deleted as recorded, so the clone never ran: nothing changed. Cancel.
+            // The replace step never ran (Unexported is recorded first): nothing changed. Cancel.
             _rollBack.Add((w, keep!));
             Act(SyncActionKind.RollBack, lun.Name, $"the interrupted {pending} had not changed the disk: it is cancelled{(keep is null ? "" : $" (snapshot '{keep.SnapshotName}' is removed)")}", lun.Name);
             return;

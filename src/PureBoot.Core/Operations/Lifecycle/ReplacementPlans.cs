@@ -96,9 +96,17 @@ internal static class ReplacementPlans
             if (forced.Contains((lun.TargetIqn!, lun.InitiatorIqn!)) || now.FindTpg(lun.TargetIqn!)?.FindAcl(lun.InitiatorIqn!) is null) continue;
             changes.Add(new CreateMappedLun(w.Key, lun.TargetIqn!, lun.InitiatorIqn!, lun.MappedLunIndex!.Value, lun.TpgLunIndex!.Value));
         }
+        changes.AddRange(AclsAgain(before, list, forced));
+        return changes;
+    }
+
+    /// <summary>Each forced node's ACL made again whole: CHAP (from its LUN among <paramref name="owners"/>) and every mapped LUN it had in <paramref name="before"/>.</summary>
+    public static List<LioChange> AclsAgain(LioConfig before, IReadOnlyList<LunWork> owners, HashSet<(string Target, string Initiator)> forced)
+    {
+        var changes = new List<LioChange>();
         foreach (var (t, i) in forced)
         {
-            var owner = list.FirstOrDefault(w => w.Row.TargetIqn == t && w.Row.InitiatorIqn == i);
+            var owner = owners.FirstOrDefault(w => w.Row.TargetIqn == t && w.Row.InitiatorIqn == i);
             var item = owner?.Key ?? LioChange.SharedItem;
             changes.Add(new CreateNodeAcl(item, t, i));
             changes.AddRange(AclPlanner.AuthChanges(item, t, i, owner?.Chap, freshAcl: true));

@@ -58,7 +58,10 @@ pb_thin_create() { lvcreate -q -y -kn -V "$4"b -T "$1/$2" -n "$3"; }
 # name that exists, and its message says so.
 pb__lvsnap() { local o; o=$(lvcreate -q -y -s -kn -p "$4" -n "$3" "$1/$2" 2>&1) && return 0; case "$o" in *"already exists"*) echo "refusing to overwrite existing $1/$3"; return 17;; esac; printf '%s\n' "$o" | grep -v WARNING; return 1; }
 pb_thin_snap() { pb__lvsnap "$@" && echo thin; }
-pb_thin_replace() { local o rc; pb__lvsnap "$1" "$2" "$3.pbnew" rw; rc=$?; if [ $rc = 17 ]; then lvremove -q -f "$1/$3.pbnew" && pb__lvsnap "$1" "$2" "$3.pbnew" rw; rc=$?; fi; [ $rc = 0 ] || return $rc; if ! o=$(lvremove -q -f "$1/$3" 2>&1); then case "$o" in *"Failed to find"*) ;; *) echo "$o"; return 1;; esac; fi; lvrename -q "$1" "$3.pbnew" "$3" && echo thin; }
+# The old volume goes first, then the snapshot takes its name: two LVM commands, not three (an lvrename costs as much as
+# an lvcreate under TCG). The old disk is being discarded; if the snapshot then fails, the line below says the old one
+# is gone (exit 75) and the row stays pending for Sync-IscsiTarget, which makes it.
+pb_thin_replace() { local o; if ! o=$(lvremove -q -f "$1/$3" 2>&1); then case "$o" in *"Failed to find"*) ;; *) echo "$o"; return 1;; esac; fi; if pb__lvsnap "$1" "$2" "$3" rw; then echo thin; return 0; fi; echo "{{ReplaceThinVolume.OldVolumeRemoved}} $1/$3"; return 75; }
 pb_lv_readonly() { lvchange -q -p r "$1/$2"; }
 pb_measure() { if [ -b "$1" ]; then local n=${1#/dev/} t; t=$(dmsetup status -- "$1" 2>/dev/null); set -- $t; echo "lv $(lvs --noheadings --units b --nosuffix -o lv_size,data_percent "${n%%/*}/${n#*/}" | xargs) $([ "${3:-}" = thin ] && echo "${4:-}")"; elif [ -f "$1" ]; then echo "file $(stat -c '%s %b %B' -- "$1")"; else echo "$1 does not exist"; return 2; fi; }
 pb_inspect() { local r d; [ -L "$1" ] && { echo "$1 is a symbolic link, not an image file"; return 2; }; [ -e "$1" ] || { echo "$1 does not exist"; return 2; }; [ -f "$1" ] || { echo "$1 is not a regular file"; return 2; }; r=$(realpath -e -- "$1") && d=$(realpath -e -- "$2") || return 2; case "$r" in "$d"/*) ;; *) echo "$1 resolves to $r, outside the image directory $2"; return 2;; esac; echo "file $(stat -c '%s %b %B' -- "$1") $(od -An -tx1 -N8 -- "$1" | tr -d ' \n')"; }
