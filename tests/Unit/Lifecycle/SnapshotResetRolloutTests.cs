@@ -52,15 +52,36 @@ public class SnapshotResetRolloutTests
         await r.InSync();
     }
 
-    [Fact]
-    public async Task BlockOldVolumeGoneNewOneNotMade_TheRowStaysPendingAndSyncMakesIt()
+    /// <summary>Two clones; n01 written A, checkpointed as "after-a", then written B.</summary>
+    static async Task<LifecycleRig> AAndThenB(StorageKind kind)
     {
-        using var r = new LifecycleRig(StorageKind.Block);
+        var r = new LifecycleRig(kind);
         await r.Image();
         await r.Clones(2);
         r.Write("n01", "A");
         await r.E.CheckpointLunsAsync(new[] { new LunCheckpointRequest("n01", "after-a") });
         r.Write("n01", "B");
+        return r;
+    }
+
+    /// <summary>One Sync finishes n01's interrupted restore: settled, in sync, and its node reads A.</summary>
+    static async Task OneSyncFinishesTheRestore(LifecycleRig r)
+    {
+        var sync = await r.E.SyncTargetAsync("san1", new SyncOptions());
+        Assert.Contains(sync.Actions, a => a.Object == "n01" && a.Kind == SyncActionKind.Finish);
+        Assert.Empty(sync.RemainingDrift);
+        Assert.All(sync.Outcomes, o => Assert.True(o.Succeeded, o.Error));
+        Assert.Null(r.E.GetLun("n01").PendingOperation);
+        var login = r.Login("n01");
+        Assert.True(login.Ok, login.Error);
+        Assert.Equal("A", login.Content);
+        await r.InSync();
+    }
+
+    [Fact]
+    public async Task BlockOldVolumeGoneNewOneNotMade_TheRowStaysPendingAndSyncMakesIt()
+    {
+        using var r = await AAndThenB(StorageKind.Block);
         // The snapshot fails once the old volume is gone (as when the pool's metadata fills meanwhile).
         r.H.Mutate(s => s.Faults.Add(new SimulatedFault { Pattern = "^lvcreate -s -n n01 ", Message = "  Cannot create new thin volume, free space in thin pool pureboot/pool reached threshold.", Times = 1 }));
         var failed = Assert.Single(await r.E.RestoreLunsAsync(new[] { new LunRestoreRequest("n01", "after-a") }));
@@ -75,27 +96,14 @@ public class SnapshotResetRolloutTests
         Assert.False(r.Login("n01").Ok);                                                // ... and nothing is exported over it
         Assert.Equal("deb12-v1", r.ContentOf("n00"));
 
-        var sync = await r.E.SyncTargetAsync("san1", new SyncOptions());
-        Assert.Contains(sync.Actions, a => a.Object == "n01" && a.Kind == SyncActionKind.Finish);
-        Assert.Empty(sync.RemainingDrift);
-        Assert.All(sync.Outcomes, o => Assert.True(o.Succeeded, o.Error));
-        Assert.Null(r.E.GetLun("n01").PendingOperation);
+        await OneSyncFinishesTheRestore(r);
         Assert.Equal("A", r.ContentOf("n01"));
-        var login = r.Login("n01");
-        Assert.True(login.Ok, login.Error);
-        Assert.Equal("A", login.Content);
-        await r.InSync();
     }
 
     [Fact]
     public async Task FileIOStorageObjectNotMadeAgain_TheRowStaysPendingAndSyncMakesIt()
     {
-        using var r = new LifecycleRig(StorageKind.FileIO);
-        await r.Image();
-        await r.Clones(2);
-        r.Write("n01", "A");
-        await r.E.CheckpointLunsAsync(new[] { new LunCheckpointRequest("n01", "after-a") });
-        r.Write("n01", "B");
+        using var r = await AAndThenB(StorageKind.FileIO);
         var so = r.E.GetLun("n01").StorageObjectName!;
         var wwn = r.Saved.FindStorageObject("fileio", so)!.Wwn;
         // The new file is in place, but LIO refuses to let the old storage object go: it would still serve the old file.
@@ -107,15 +115,8 @@ public class SnapshotResetRolloutTests
         Assert.Equal(LunStatus.Error, row.Status);
         Assert.Equal(ReplacePhase.Replaced, row.PendingOperation?.ReplacementPhase);
 
-        var sync = await r.E.SyncTargetAsync("san1", new SyncOptions());
-        Assert.Empty(sync.RemainingDrift);
-        Assert.All(sync.Outcomes, o => Assert.True(o.Succeeded, o.Error));
-        Assert.Null(r.E.GetLun("n01").PendingOperation);
+        await OneSyncFinishesTheRestore(r);
         Assert.NotEqual(wwn, r.Saved.FindStorageObject("fileio", so)!.Wwn);   // made again: it serves the new file
-        var login = r.Login("n01");
-        Assert.True(login.Ok, login.Error);
-        Assert.Equal("A", login.Content);
-        await r.InSync();
     }
 
     [Fact]
