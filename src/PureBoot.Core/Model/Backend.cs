@@ -65,6 +65,9 @@ public sealed class Backend
     /// <summary>The LIO backstore plugin of this backend's storage objects: fileio or block.</summary>
     public string StoragePlugin => Storage == StorageKind.FileIO ? "fileio" : "block";
 
+    /// <summary>The targetcli path of this backend's storage object of that name, as LUNs and sessions name it: /backstores/fileio/web01.</summary>
+    public string StorageObjectPath(string storageObjectName) => $"/backstores/{StoragePlugin}/{storageObjectName}";
+
     /// <summary>The file (FileIO) or logical volume (Block) behind the storage object of that name.</summary>
     public string BackingPathOf(string storageObjectName) =>
         Storage == StorageKind.FileIO ? $"{StoragePath.TrimEnd('/')}/{storageObjectName}.img" : $"/dev/{StoragePath}/{storageObjectName}";

@@ -139,7 +139,7 @@ internal sealed class TargetStatus(EngineContext ctx)
             foreach (var other in ExportChecks.OtherInitiatorsSeeing(live, lun, lun.Status == LunStatus.Active ? lun.InitiatorIqn : null))
                 Add(new(DriftKind.Leak, other, $"visible to {other}, which PureBoot did not assign it to", lun.Name));
         }
-        var soPath = $"/backstores/{b.StoragePlugin}/{lun.StorageObjectName}";
+        var soPath = b.StorageObjectPath(lun.StorageObjectName!);
         var session = lun.StorageObjectName is null ? null : sessions.FirstOrDefault(x => x.TargetIqn == lun.TargetIqn && x.Sees(soPath));
         return new LunTargetStatus
         {

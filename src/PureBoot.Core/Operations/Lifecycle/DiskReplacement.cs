@@ -138,13 +138,7 @@ internal sealed class DiskReplacement(EngineContext ctx)
         Judge(toReplace, results, replaced);
         SetPhase(replaced.Where(w => w.Row.PendingOperation is not null).ToList(), ReplacePhase.Replaced);
         var swap = going.Where(replaced.Contains).ToList();
-        var none = new HashSet<(string, string)>();
-        // Each LUN goes by itself before its storage object: targetcli then forgets its LUN and mapped LUNs (its
-        // backstore delete does not), so making them again at the same indexes in the same run works.
-        var lunDeletes = swap.Where(w => now.FindTpg(w.Row.TargetIqn!)?.Exports(w.Row.TpgLunIndex!.Value, $"/backstores/{plugin}/{w.Row.StorageObjectName}") == true)
-            .Select(w => (LioChange)new DeleteLun(w.Key, w.Row.TargetIqn!, w.Row.TpgLunIndex!.Value));
-        var changes = lunDeletes.Concat(ReplacementPlans.Deletes(b, now, swap, none)).Concat(ReplacementPlans.Creates(b, before, now, swap, none))
-            .Concat(ReplacementPlans.AclsAgain(before, going, forced)).ToList();
+        var changes = ReplacementPlans.Swap(b, before, now, swap, going, forced);
         var saved = changes.Count > 0 ? (await _runner.ApplyAsync(s, changes, ct)).Saved : now;
         var stale = new HashSet<LunWork>();
         foreach (var w in swap)

@@ -84,7 +84,7 @@ internal sealed class LifecycleRecovery
             Act(SyncActionKind.RollBack, lun.Name, $"the interrupted {pending} cannot be finished (the snapshot or image it came from is gone); the disk is exported as it is", lun.Name);
             return;
         }
-        var soPath = $"/backstores/{_b.StoragePlugin}/{lun.StorageObjectName}";
+        var soPath = _b.StorageObjectPath(lun.StorageObjectName ?? "");
         var session = pending.ReplacementPhase == ReplacePhase.Unexported && snap.Live.FindStorageObject(_b.StoragePlugin, lun.StorageObjectName ?? "") is not null
             ? snap.Sessions.FirstOrDefault(x => x.TargetIqn == lun.TargetIqn && x.Sees(soPath)) : null;
         if (session is not null)

@@ -34,8 +34,6 @@ internal static class ReplacementPlans
 {
     public static Replacement Of(LunWork w) => (Replacement)w.Request!;
 
-    static string SoPath(Backend b, Lun lun) => $"/backstores/{b.StoragePlugin}/{lun.StorageObjectName}";
-
     /// <summary>
     /// The LUN must be exported and mapped as recorded, seen by no one else, and no node may be logged in to it unless
     /// Force: then its ACL is made again (its session ends) and recorded in <paramref name="forced"/>.
@@ -50,7 +48,7 @@ internal static class ReplacementPlans
         { w.Fail(FailureKind.TargetRejected, $"LUN '{lun.Name}' is not mapped as recorded ({mapping}); run Sync-IscsiTarget {b.Name}."); return; }
         var others = ExportChecks.OtherInitiatorsSeeing(live, lun, lun.Status == LunStatus.Active ? lun.InitiatorIqn : null).ToList();
         if (others.Count > 0) { w.Fail(FailureKind.Conflict, $"LUN '{lun.Name}' is also mapped for {string.Join(", ", others)}; run Sync-IscsiTarget {b.Name}."); return; }
-        var sessions = snap.Sessions.Where(x => x.TargetIqn == lun.TargetIqn && x.Sees(SoPath(b, lun))).ToList();
+        var sessions = snap.Sessions.Where(x => x.TargetIqn == lun.TargetIqn && x.Sees(b.StorageObjectPath(lun.StorageObjectName!))).ToList();
         if (sessions.Count == 0) return;
         var who = string.Join(", ", sessions.Select(x => $"{x.InitiatorIqn}{(x.Addresses.Count > 0 ? " from " + string.Join("/", x.Addresses) : "")}"));
         if (!Of(w).Force)
@@ -97,6 +95,25 @@ internal static class ReplacementPlans
             changes.Add(new CreateMappedLun(w.Key, lun.TargetIqn!, lun.InitiatorIqn!, lun.MappedLunIndex!.Value, lun.TpgLunIndex!.Value));
         }
         changes.AddRange(AclsAgain(before, list, forced));
+        return changes;
+    }
+
+    /// <summary>
+    /// FileIO's one plan, after the new files were renamed over the old: each LUN deleted by itself (targetcli forgets a
+    /// LUN's tree, its mapped LUNs included, only then; its backstore delete does not, and making them again at the same
+    /// indexes in the same run would fail), then its storage object, then both made again and mapped as before, and each
+    /// forced node's ACL (deleted in a plan of its own first: <paramref name="now"/> is without it) made again whole.
+    /// </summary>
+    public static List<LioChange> Swap(Backend b, LioConfig before, LioConfig now, IReadOnlyList<LunWork> swapped, IReadOnlyList<LunWork> owners, HashSet<(string Target, string Initiator)> forced)
+    {
+        var none = new HashSet<(string, string)>();
+        var changes = new List<LioChange>();
+        foreach (var w in swapped)
+            if (now.FindTpg(w.Row.TargetIqn!)?.Exports(w.Row.TpgLunIndex!.Value, b.StorageObjectPath(w.Row.StorageObjectName!)) == true)
+                changes.Add(new DeleteLun(w.Key, w.Row.TargetIqn!, w.Row.TpgLunIndex!.Value));
+        changes.AddRange(Deletes(b, now, swapped, none));
+        changes.AddRange(Creates(b, before, now, swapped, none));
+        changes.AddRange(AclsAgain(before, owners, forced));
         return changes;
     }
 

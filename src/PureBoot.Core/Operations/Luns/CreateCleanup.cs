@@ -45,7 +45,7 @@ internal sealed class CreateCleanup
             {
                 if (saved.FindTarget(row.TargetIqn!) is not null && _before.FindTarget(row.TargetIqn!) is null) changes.Add(new DeleteTarget(w.Key, row.TargetIqn!));
             }
-            else if (saved.FindTpg(row.TargetIqn!)?.Exports(row.TpgLunIndex!.Value, $"/backstores/{plugin}/{soName}") == true)
+            else if (saved.FindTpg(row.TargetIqn!)?.Exports(row.TpgLunIndex!.Value, _b.StorageObjectPath(soName)) == true)
                 changes.Add(new DeleteLun(w.Key, row.TargetIqn!, row.TpgLunIndex!.Value));
             var madeSo = saved.FindStorageObject(plugin, soName) is not null && _before.FindStorageObject(plugin, soName) is null;
             if (madeSo) changes.Add(new DeleteStorageObject(w.Key, plugin, soName));

@@ -33,7 +33,7 @@ internal static class Unmapping
         if (lun.TargetIqn is null || lun.TpgLunIndex is not { } index) return null;
         var tpg = live.FindTpg(lun.TargetIqn);
         if (tpg is null) return null;
-        var ours = tpg.Exports(index, $"/backstores/{b.StoragePlugin}/{lun.StorageObjectName}");
+        var ours = tpg.Exports(index, b.StorageObjectPath(lun.StorageObjectName!));
         // A PerLun target is the LUN's own: it goes whole when it exports nothing else.
         if (b.Mode == TargetMode.PerLun && (tpg.Luns.Count == 0 || (ours && tpg.Luns.Count == 1))) return new DeleteTarget(item, lun.TargetIqn);
         return ours ? new DeleteLun(item, lun.TargetIqn, index) : null;
