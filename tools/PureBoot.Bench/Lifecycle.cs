@@ -78,6 +78,8 @@ static class LifecycleBench
             : (long)Math.Round(double.Parse(lab.Ssh($"lvs --noheadings --units b --nosuffix -o data_percent {vg}/{pool}").Trim(), inv) / 100
                 * long.Parse(lab.Ssh($"lvs --noheadings --units b --nosuffix -o lv_size {vg}/{pool}").Trim(), inv));
         string S(double s) => s.ToString("0.0", inv) + " s";
+        // Seconds the session spent in clone steps since the timer's last reset.
+        double CloneSeconds() => ctx.Timer.Exchanges.Where(x => x.Kinds.Contains(nameof(CloneFile)) || x.Kinds.Contains(nameof(ThinSnapshot))).Sum(x => x.Seconds);
         string K = kind == StorageKind.FileIO ? "FileIO (XFS reflink=1)" : "Block (LVM thin pool)";
         try
         {
@@ -99,13 +101,11 @@ static class LifecycleBench
                 var one = await ctx.Engine.CreateLunsAsync(new[] { new LunCreateRequest { Name = $"one{i}{ctx.Id}", Backend = be.Name, Image = image } });
                 var total = sw.Elapsed.TotalSeconds;
                 if (!one[0].Succeeded) throw new Exception(one[0].Error);
-                var step = ctx.Timer.Exchanges.Where(x => x.Kinds.Contains(nameof(CloneFile)) || x.Kinds.Contains(nameof(ThinSnapshot))).Sum(x => x.Seconds);
-                clones.Add((step, total, Used() - usedBefore, ctx.Timer.Describe()));
+                clones.Add((CloneSeconds(), total, Used() - usedBefore, ctx.Timer.Describe()));
             }
-            var bySpeed = clones.OrderBy(c => c.Step).ToList();
-            var mid = bySpeed[bySpeed.Count / 2];
+            var (mid, spread) = Median(clones, c => c.Step);
             rows.Add(new(K, "clone of a 10 GiB image", "≤1 s each, 0 data bytes copied",
-                $"{S(mid.Step)} median of {clones.Count} ({bySpeed[0].Step.ToString("0.0", inv)}-{S(bySpeed[^1].Step)}; clone step); at most {clones.Max(c => c.Bytes)} bytes",
+                $"{spread} (clone step); at most {clones.Max(c => c.Bytes)} bytes",
                 $"the median run's one-LUN batch took {S(mid.Total)}: {mid.Detail}"));
             // Checkpoint and restore while one clone is the target's only LUN: the fixed cost, before the target holds N.
             await ctx.Engine.RemoveLunsAsync(Enumerable.Range(1, clones.Count - 1).Select(i => new LunRemoveRequest($"one{i}{ctx.Id}")).ToList());
@@ -120,7 +120,7 @@ static class LifecycleBench
             var made = await ctx.Engine.CreateLunsAsync(Enumerable.Range(0, opt.Nodes).Select(i => new LunCreateRequest { Name = $"n{i:000}{ctx.Id}", Backend = be.Name, Image = image, Node = $"n{i:000}{ctx.Id}" }).ToList());
             var tMade = sw.Elapsed.TotalSeconds;
             var ok = made.Count(o => o.Succeeded);
-            var perClone = ctx.Timer.Exchanges.Where(x => x.Kinds.Contains(nameof(CloneFile)) || x.Kinds.Contains(nameof(ThinSnapshot))).Sum(x => x.Seconds) / opt.Nodes;
+            var perClone = CloneSeconds() / opt.Nodes;
             var extra = Used() - before;
             var chap = ctx.Engine.ListLuns().Count(l => l.Status == LunStatus.Active && l.ChapEnabled && l.Image is not null);
             rows.Add(new(K, $"{opt.Nodes} nodes provisioned from one image, assigned, CHAP", "≤5 min, one batch per backend",
@@ -165,7 +165,6 @@ static class LifecycleBench
     /// </summary>
     static async Task CheckpointAndRestoreAsync(LifecycleBenchContext ctx, Options opt, List<Row> rows, string kind, string lun, string where)
     {
-        var inv = CultureInfo.InvariantCulture;
         var runs = new Dictionary<string, List<(double Seconds, string Detail, string? Error)>> { ["checkpoint"] = new(), ["restore"] = new() };
         for (int i = 0; i < Math.Max(1, opt.Repeat); i++)
         {
@@ -182,13 +181,19 @@ static class LifecycleBench
         }
         foreach (var (what, list) in runs)
         {
-            var sorted = list.OrderBy(r => r.Seconds).ToList();
-            var median = sorted[sorted.Count / 2];
+            var (median, spread) = Median(list, r => r.Seconds);
             var failed = list.FirstOrDefault(r => r.Error is not null).Error;
-            rows.Add(new(kind, $"{what} one LUN ({where})", "≤2 s",
-                $"{median.Seconds.ToString("0.0", inv)} s median of {list.Count} ({sorted[0].Seconds.ToString("0.0", inv)}-{sorted[^1].Seconds.ToString("0.0", inv)} s){(failed is null ? "" : " FAILED " + failed)}",
-                "median run: " + median.Detail));
+            rows.Add(new(kind, $"{what} one LUN ({where})", "≤2 s", spread + (failed is null ? "" : " FAILED " + failed), "median run: " + median.Detail));
         }
+    }
+
+    /// <summary>The median run by <paramref name="seconds"/>, and "M s median of N (MIN-MAX s)".</summary>
+    static (T Median, string Text) Median<T>(IReadOnlyList<T> runs, Func<T, double> seconds)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sorted = runs.OrderBy(seconds).ToList();
+        var median = sorted[sorted.Count / 2];
+        return (median, $"{seconds(median).ToString("0.0", inv)} s median of {runs.Count} ({seconds(sorted[0]).ToString("0.0", inv)}-{seconds(sorted[^1]).ToString("0.0", inv)} s)");
     }
 
     static string RunHost(string file, params string[] args)
