@@ -13,6 +13,7 @@ internal static partial class SimulatedShell
         CreateThinVolume t => ThinCreate(s, t.VolumeGroup, t.Pool, t.Name, t.SizeBytes),
         ThinSnapshot t => ThinSnap(s, t.VolumeGroup, t.Origin, t.Name, t.ReadOnly),
         ReplaceThinVolume t => ThinReplace(s, t.VolumeGroup, t.Source, t.Name),
+        RemoveLogicalVolumes r => LvRemoveMany(s, r.VolumeGroup, r.Names),
         MakeVolumeReadOnly m => ReadOnly(s, m.VolumeGroup, m.Name),
         InspectImageFile i => Inspect(s, i.Path, i.ImageDirectory),
         MeasureData m => Measure(s, m.Path),
@@ -91,12 +92,29 @@ internal static partial class SimulatedShell
 
     static (int, string) ThinReplace(SimulatedHostState s, string vgName, string source, string name)
     {
-        // pb_thin_replace: remove the old volume (gone already is fine), then snapshot the source under its name.
-        if (Lv(s, vgName, name) is not null && LvRemove(s, vgName, name) is (not 0, var removed)) return (1, removed);
+        // pb_thin_replace: the snapshot under the name of the volume pb_lvremove_many just removed; still there: unchanged.
+        if (Lv(s, vgName, name) is not null) return (17, $"refusing to overwrite existing {vgName}/{name}");
         // A fault here fails the snapshot after the removal (the pool's metadata full, the source gone meanwhile).
         var (rc, made) = s.TakeFault($"lvcreate -s -n {name} {vgName}/{source}") is { } fault ? (5, fault.Message) : ThinSnap(s, vgName, source, name, readOnly: false);
         s.PruneExtents();
         return rc == 0 ? (0, "thin") : (75, made + $"\n{ReplaceThinVolume.OldVolumeRemoved} {vgName}/{name}");
+    }
+
+    /// <summary>pb_lvremove_many: one lvremove; volumes already gone are fine; those left are named on the last line.</summary>
+    static (int, string) LvRemoveMany(SimulatedHostState s, string vgName, IReadOnlyList<string> names)
+    {
+        if (NoVg(s, vgName) is { } e) return e;
+        var said = new List<string>();
+        var left = new List<string>();
+        foreach (var name in names)
+        {
+            if (Lv(s, vgName, name) is null) continue;
+            // A fault here: LVM refused this volume (in use by something other than LIO, say).
+            var (rc, msg) = s.TakeFault($"lvremove {vgName}/{name}") is { } fault ? (5, fault.Message) : LvRemove(s, vgName, name);
+            if (rc != 0) { said.Add(msg); left.Add(name); }
+        }
+        s.PruneExtents();
+        return left.Count == 0 ? (0, "") : (1, string.Join("\n", said) + $"\n{RemoveLogicalVolumes.NotRemovedPrefix} {string.Join(" ", left)}");
     }
 
     static (int, string) ReadOnly(SimulatedHostState s, string vgName, string name)

@@ -70,11 +70,65 @@ public sealed record RemoveLogicalVolume(string ItemKey, string VolumeGroup, str
     public override string? RemovedPath => $"/dev/{VolumeGroup}/{Name}";
 }
 
+/// <summary>
+/// Removes many logical volumes of one volume group in one lvremove: each LVM command costs 0.5-1 s under TCG (more as
+/// the VG's metadata grows), one removal of many ~0.2 s a volume. Volumes already gone are fine. When some could not be
+/// removed, LVM's messages come with a last line naming them (<see cref="NotRemoved"/>).
+/// </summary>
+public sealed record RemoveLogicalVolumes(string ItemKey, string VolumeGroup, IReadOnlyList<string> Names) : HostStep(ItemKey)
+{
+    public const string NotRemovedPrefix = "not removed:";
+
+    public override string Describe() => Names.Count <= 3
+        ? $"lvremove -f {string.Join(" ", Names.Select(n => VolumeGroup + "/" + n))}"
+        : $"lvremove -f {VolumeGroup}/{Names[0]} and {Names.Count - 1} more volumes";
+
+    /// <summary>What LVM said of VOLUME in a failed removal (all it said when no line names it).</summary>
+    public static string Said(StepResult removal, string volume)
+    {
+        var output = removal.Message;
+        var at = output.StartsWith(removal.Step.Describe() + " failed (exit ", StringComparison.Ordinal) ? output.IndexOf("): ", StringComparison.Ordinal) : -1;
+        if (at >= 0) output = output[(at + 3)..];
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(l => !l.StartsWith(NotRemovedPrefix, StringComparison.Ordinal)).ToList();
+        var mine = lines.Where(l => l.Contains("/" + volume + " ", StringComparison.Ordinal) || l.Contains("/" + volume + "\"", StringComparison.Ordinal) || l.EndsWith("/" + volume, StringComparison.Ordinal) || l.EndsWith("/" + volume + ".", StringComparison.Ordinal)).ToList();
+        return string.Join(" ", mine.Count > 0 ? mine : lines);
+    }
+
+    /// <summary>The volumes a failed removal left, from its output's last line.</summary>
+    public static IReadOnlySet<string> NotRemoved(string output) =>
+        output.Split('\n').LastOrDefault(l => l.StartsWith(NotRemovedPrefix, StringComparison.Ordinal)) is { } line
+            ? line[NotRemovedPrefix.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal)
+            : new HashSet<string>(StringComparer.Ordinal);
+}
+
 /// <summary>Removes a LUN's backing data: its file (FileIO) or logical volume (Block).</summary>
 public static class BackingData
 {
     public static HostStep Remove(Backend b, string itemKey, string backingPath, string storageObjectName) =>
         b.Storage == StorageKind.FileIO ? new RemoveFile(itemKey, backingPath) : new RemoveLogicalVolume(itemKey, b.StoragePath, storageObjectName);
+
+    /// <summary>
+    /// Removes many LUNs' backing data: a file each (FileIO); one lvremove for all their volumes (Block: an LVM command
+    /// costs 1-1.5 s under TCG with a few hundred volumes in the VG, a removal of many ~0.4 s a volume). A volume
+    /// already gone is fine. <see cref="Failures"/> reads which items' data is left.
+    /// </summary>
+    public static IReadOnlyList<HostStep> RemoveAll(Backend b, IReadOnlyList<(string ItemKey, string BackingPath, string StorageObjectName)> items) =>
+        b.Storage == StorageKind.FileIO ? items.Select(i => (HostStep)new RemoveFile(i.ItemKey, i.BackingPath)).ToList()
+        : items.Count == 0 ? Array.Empty<HostStep>()
+        : new HostStep[] { new RemoveLogicalVolumes(Lio.LioChange.SharedItem, b.StoragePath, items.Select(i => i.StorageObjectName).ToList()) };
+
+    /// <summary>The items of <see cref="RemoveAll"/> whose data was not removed, with why.</summary>
+    public static IEnumerable<(string ItemKey, string Message)> Failures(IReadOnlyList<StepResult> results, IReadOnlyList<(string ItemKey, string BackingPath, string StorageObjectName)> items)
+    {
+        foreach (var r in results.Where(r => !r.Ok))
+        {
+            if (r.Step is not RemoveLogicalVolumes many) { yield return (r.Step.ItemKey, r.Message); continue; }
+            var left = RemoveLogicalVolumes.NotRemoved(r.Message);
+            foreach (var i in items.Where(i => left.Count == 0 || left.Contains(i.StorageObjectName)))
+                yield return (i.ItemKey, $"could not remove {many.VolumeGroup}/{i.StorageObjectName}: {RemoveLogicalVolumes.Said(r, i.StorageObjectName)}");
+        }
+    }
 }
 
 /// <summary>Copy an image onto a block device (dd), for Block backends with a source image.</summary>

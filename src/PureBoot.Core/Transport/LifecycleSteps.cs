@@ -41,10 +41,10 @@ public sealed record ThinSnapshot(string ItemKey, string VolumeGroup, string Ori
 }
 
 /// <summary>
-/// Replaces thin volume NAME with a writable thin snapshot of SOURCE: NAME is removed (gone already is fine), then the
-/// snapshot is made as NAME. No storage object may hold NAME (lvremove refuses a volume in use). When the removal fails
-/// nothing changed; when the snapshot then fails the output says <see cref="OldVolumeRemoved"/>: the disk is gone and
-/// the replacement must be finished (the step is idempotent).
+/// Makes thin volume NAME again as a writable thin snapshot of SOURCE, in the place of the old volume that a
+/// <see cref="RemoveLogicalVolumes"/> step just before it removed (one removal for a batch of replacements). NAME still
+/// there (its removal failed): nothing changed, exit 17. When the snapshot fails otherwise the output says
+/// <see cref="OldVolumeRemoved"/>: the disk is gone and the replacement must be finished (the pair is idempotent).
 /// </summary>
 public sealed record ReplaceThinVolume(string ItemKey, string VolumeGroup, string Source, string Name) : HostStep(ItemKey)
 {

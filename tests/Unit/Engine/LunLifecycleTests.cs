@@ -1,6 +1,7 @@
 using PureBoot.Core.Lio;
 using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
+using PureBoot.Core.Transport;
 using PureBoot.Simulation;
 using Xunit;
 
@@ -392,6 +393,28 @@ public class LunLifecycleTests : IDisposable
         Assert.Equal(128L << 20, h.State.VolumeGroups["pureboot"].LogicalVolumes["vol1"].SizeBytes);
         Assert.True((await h.Engine.RemoveLunsAsync(new[] { new LunRemoveRequest("vol1") }))[0].Succeeded);
         Assert.False(h.State.VolumeGroups["pureboot"].LogicalVolumes.ContainsKey("vol1"));
+    }
+
+    [Fact]
+    public async Task RemovingManyBlockLunsIsOneLvremove_AVolumeLvmKeepsFailsOnlyItsLun()
+    {
+        h.AddBackend(storage: StorageKind.Block);
+        Assert.All(await h.Create("v1", "v2", "v3"), o => Assert.True(o.Succeeded, o.Error));
+        h.Mutate(s => s.Faults.Add(new SimulatedFault { Pattern = "^lvremove pureboot/v2$", Message = "  Logical volume pureboot/v2 in use.", Times = 1 }));
+        h.Connector.Steps.Clear();
+        var removed = await h.Engine.RemoveLunsAsync(new[] { "v1", "v2", "v3" }.Select(n => new LunRemoveRequest(n)).ToList());
+        // One LVM command for the batch (each costs 1-1.5 s under TCG with a few hundred volumes in the VG).
+        var step = Assert.Single(h.Connector.Steps);
+        Assert.Equal(new[] { "v1", "v2", "v3" }, Assert.IsType<RemoveLogicalVolumes>(step).Names);
+        Assert.True(removed[0].Succeeded, removed[0].Error);
+        Assert.True(removed[2].Succeeded, removed[2].Error);
+        Assert.False(removed[1].Succeeded);
+        Assert.Equal("could not remove pureboot/v2: Logical volume pureboot/v2 in use.", removed[1].Error);
+        Assert.Equal(new[] { "v2" }, h.State.VolumeGroups["pureboot"].LogicalVolumes.Keys.Where(k => k.StartsWith('v')));
+        Assert.Equal(LunStatus.Error, h.Engine.GetLun("v2").Status);
+        // Run again, it finishes (the storage object is gone already; the volume goes now).
+        Assert.True((await h.Engine.RemoveLunsAsync(new[] { new LunRemoveRequest("v2") }))[0].Succeeded);
+        Assert.DoesNotContain("v2", h.State.VolumeGroups["pureboot"].LogicalVolumes.Keys);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using PureBoot.Core.Lio;
 using PureBoot.Core.Model;
 using PureBoot.Core.Operations;
+using PureBoot.Core.Transport;
 using PureBoot.Simulation;
 using Xunit;
 
@@ -101,6 +102,31 @@ public class SnapshotResetRolloutTests
     }
 
     [Fact]
+    public async Task BlockOldVolumeNotRemoved_ThatDiskIsUnchangedAndExportedAgain_TheRestAreReset()
+    {
+        using var r = new LifecycleRig(StorageKind.Block);
+        await r.Image();
+        await r.Clones(3);
+        foreach (var n in new[] { "n00", "n01", "n02" }) r.Write(n, "dirty-" + n);
+        // LVM refuses one of the batch's old volumes (held open by something other than LIO, say); the others go.
+        var volume = DiskLayout.Volume(r.E.GetLun("n01").BackingPath!);
+        r.H.Mutate(s => s.Faults.Add(new SimulatedFault { Pattern = $"^lvremove pureboot/{volume}$", Message = $"  Logical volume pureboot/{volume} in use.", Times = 1 }));
+        var reset = await r.E.ResetLunsAsync(new[] { "n00", "n01", "n02" }.Select(n => new LunResetRequest(n)).ToList());
+        var failed = Assert.Single(reset, o => !o.Succeeded);
+        Assert.Equal("n01", failed.Name);
+        Assert.Contains($"old volume could not be removed (Logical volume pureboot/{volume} in use.); the disk was not changed", failed.Error.Replace("\n", " "));
+        Assert.DoesNotContain("refusing to overwrite", failed.Error);
+        var row = r.E.GetLun("n01");
+        Assert.Null(row.PendingOperation);                      // nothing half done: no Sync needed
+        var login = r.Login("n01");
+        Assert.True(login.Ok, login.Error);                     // exported again, with its writes
+        Assert.Equal("dirty-n01", login.Content);
+        Assert.Equal("deb12-v1", r.ContentOf("n00"));
+        Assert.Equal("deb12-v1", r.ContentOf("n02"));
+        await r.InSync();
+    }
+
+    [Fact]
     public async Task FileIOStorageObjectNotMadeAgain_TheRowStaysPendingAndSyncMakesIt()
     {
         using var r = await AAndThenB(StorageKind.FileIO);
@@ -160,10 +186,15 @@ public class SnapshotResetRolloutTests
         var clean = r.Used();
         for (int i = 0; i < 100; i += 7) r.Write($"n{i:00}", $"dirty-{i}", 1L << 20);
         Assert.True(r.Used() > clean);
-        r.H.Connector.Opens = 0; r.H.Connector.Applies = 0;
+        r.H.Connector.Opens = 0; r.H.Connector.Applies = 0; r.H.Connector.Steps.Clear();
         var reset = await r.E.ResetLunsAsync(Enumerable.Range(0, 100).Select(i => new LunResetRequest($"n{i:00}")).ToList());
         Assert.All(reset, o => Assert.True(o.Succeeded, o.Error));
         Assert.Equal(1, r.H.Connector.Opens);
+        // Block: the hundred old volumes go in one lvremove, then one snapshot each (an LVM command costs ~1 s under TCG).
+        var removals = r.H.Connector.Steps.OfType<RemoveLogicalVolumes>().ToList();
+        Assert.Equal(kind == StorageKind.Block ? 1 : 0, removals.Count);
+        if (kind == StorageKind.Block) Assert.Equal(100, removals[0].Names.Count);
+        Assert.Empty(r.H.Connector.Steps.OfType<RemoveLogicalVolume>());
         // Block: storage objects out, disks replaced, then back in (LVM will not remove a volume in use). FileIO: the new
         // files are renamed over the old while LIO serves those, then one plan makes the storage objects again.
         Assert.Equal(kind == StorageKind.FileIO ? 1 : 2, r.H.Connector.Applies);

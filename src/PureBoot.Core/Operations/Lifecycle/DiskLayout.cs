@@ -51,7 +51,19 @@ internal static class DiskLayout
         else yield return new ThinSnapshot(item, b.StoragePath, Volume(source), Volume(dest), readOnly);
     }
 
-    /// <summary>Replaces a LUN's disk at DEST with a clone of SOURCE (DEST's storage object must be gone), then grows it to SIZE when SOURCE is smaller.</summary>
+    /// <summary>
+    /// Block: the old volumes of a batch of replacements go in one lvremove before the batch's <see cref="Replace"/>
+    /// steps (one LVM command for the batch instead of one a disk); FileIO renames each new file over its old one.
+    /// </summary>
+    public static HostStep? RemoveOldVolumes(Backend b, IReadOnlyList<string> destinations) =>
+        b.Storage == StorageKind.Block && destinations.Count > 0
+            ? new RemoveLogicalVolumes(Lio.LioChange.SharedItem, b.StoragePath, destinations.Select(Volume).ToList())
+            : null;
+
+    /// <summary>
+    /// Replaces a LUN's disk at DEST with a clone of SOURCE (DEST's storage object must be gone; Block: after
+    /// <see cref="RemoveOldVolumes"/>), then grows it to SIZE when SOURCE is smaller.
+    /// </summary>
     public static IEnumerable<HostStep> Replace(Backend b, string item, string source, string dest, long sourceSize, long size)
     {
         if (b.Storage == StorageKind.FileIO)

@@ -9,8 +9,8 @@ namespace PureBoot.Core.Operations;
 /// Replaces LUNs' disks (restore from a snapshot, reset to the image, rollout to another image version, rollback), one
 /// session per backend: check who is logged in and the space; write the rows as in flight (a rollout's snapshot row
 /// first); a rollout snapshots the current disk. Block: plan 1 deletes the storage objects (LVM will not remove a
-/// volume in use); the new disks are cloned in one host-step exchange (old volume removed, snapshot made under its
-/// name); plan 2 makes the storage objects, LUNs and mappings again at the same indexes. FileIO: the new files are
+/// volume in use); the new disks are cloned in one host-step exchange (the old volumes removed in one lvremove, then a
+/// snapshot made under each name); plan 2 makes the storage objects, LUNs and mappings again at the same indexes. FileIO: the new files are
 /// renamed over the old while LIO still serves those, then one plan makes the storage objects again
 /// (<see cref="SwapFilesAsync"/>). Verdicts from the saved config; rows and audit committed. A crash anywhere leaves
 /// the row pending for Sync-IscsiTarget, which finishes it (<see cref="ContinueAsync"/>): the data step is idempotent
@@ -99,9 +99,11 @@ internal sealed class DiskReplacement(EngineContext ctx)
         }
         SetPhase(unexported, ReplacePhase.Unexported);
         var replaced = going.Where(AlreadyReplaced).ToHashSet();
-        var steps = unexported.SelectMany(w => DiskLayout.Replace(b, w.Key, Of(w).Source, w.Row.BackingPath!, Of(w).SourceSize, Of(w).NewSize)).ToList();
+        var steps = new List<HostStep>();
+        if (DiskLayout.RemoveOldVolumes(b, unexported.Select(w => w.Row.BackingPath!).ToList()) is { } removal) steps.Add(removal);
+        steps.AddRange(unexported.SelectMany(w => DiskLayout.Replace(b, w.Key, Of(w).Source, w.Row.BackingPath!, Of(w).SourceSize, Of(w).NewSize)));
         var results = steps.Count > 0 ? await s.RunStepsAsync(steps, ct) : Array.Empty<StepResult>();
-        // A failed replace step changed nothing (the old disk is exported again), unless it removed the old volume first.
+        // A disk whose old volume could not be removed is unchanged (exported again); one removed but not made again is lost.
         var lost = new HashSet<LunWork>();
         Judge(unexported, results, replaced, lost);
         SetPhase(replaced.Where(w => w.Row.PendingOperation is not null).ToList(), ReplacePhase.Replaced);
@@ -155,8 +157,8 @@ internal sealed class DiskReplacement(EngineContext ctx)
 
     /// <summary>
     /// What the replace steps did: a replaced item gets its new size; a failed one changed nothing (the FileIO step is
-    /// atomic; the Block step fails before it removes the old volume), except a Block disk whose old volume went and whose
-    /// new one could not be made: it goes to <paramref name="lost"/> and stays pending for Sync-IscsiTarget.
+    /// atomic; a Block disk whose old volume the batch's removal left is untouched), except a Block disk whose old volume
+    /// went and whose new one could not be made: it goes to <paramref name="lost"/> and stays pending for Sync-IscsiTarget.
     /// </summary>
     static void Judge(List<LunWork> ws, IReadOnlyList<StepResult> results, HashSet<LunWork> replaced, HashSet<LunWork>? lost = null)
     {
@@ -171,6 +173,12 @@ internal sealed class DiskReplacement(EngineContext ctx)
                 continue;
             }
             else w.Row.PendingOperation = null;
+            if (results.FirstOrDefault(r => !r.Ok && r.Step is RemoveLogicalVolumes) is { } removal && mine.Any(r => r.Step is ReplaceThinVolume)
+                && RemoveLogicalVolumes.NotRemoved(removal.Message).Contains(DiskLayout.Volume(w.Row.BackingPath!)))
+            {
+                w.Fail(FailureKind.TargetRejected, $"LUN '{w.Row.Name}''s old volume could not be removed ({RemoveLogicalVolumes.Said(removal, DiskLayout.Volume(w.Row.BackingPath!))}); the disk was not changed");
+                continue;
+            }
             foreach (var r in mine.Where(r => !r.Ok)) w.Fail(FailureKind.TargetRejected, r.Message);
             foreach (var r in mine.Where(r => r.Ok && StepOutput.Method(r.Message).StartsWith("copy", StringComparison.Ordinal)))
                 w.Outcome.Warnings.Add($"LUN '{w.Row.Name}''s new disk is a full copy ({StepOutput.Method(r.Message)}), not a reflink.");

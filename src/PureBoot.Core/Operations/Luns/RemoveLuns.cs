@@ -63,7 +63,7 @@ internal sealed class RemoveLuns(EngineContext ctx)
         Unmapping.RetireEmptySharedTarget(live, b, _ctx.Inventory.ListLunsOnTarget(b.Id).Where(l => !removing.Contains(l.Id)), changes);
         var saved = changes.Count > 0 ? (await _runner.ApplyAsync(s, changes, ct)).Saved : live;
 
-        var dataSteps = new List<HostStep>();
+        var data = new List<(string ItemKey, string BackingPath, string StorageObjectName)>();
         foreach (var w in ws)
         {
             var lun = w.Row;
@@ -72,10 +72,12 @@ internal sealed class RemoveLuns(EngineContext ctx)
             if (RequestOf(w).KeepBackingFile || lun.BackingPath is null || w.Outcome.Warnings.Count > 0) continue;
             // The backing data goes only once no storage object refers to it.
             if (saved.UsesDevice(lun.BackingPath)) { w.Outcome.Warnings.Add($"{lun.BackingPath} is kept: another storage object uses it"); continue; }
-            dataSteps.Add(BackingData.Remove(b, w.Key, lun.BackingPath, lun.StorageObjectName!));
+            data.Add((w.Key, lun.BackingPath, lun.StorageObjectName!));
         }
-        foreach (var r in await s.RunStepsAsync(dataSteps, ct))
-            if (!r.Ok) ws.First(w => w.Key == r.Step.ItemKey).Fail(FailureKind.TargetRejected, r.Message);
+        var steps = BackingData.RemoveAll(b, data);
+        if (steps.Count > 0)
+            foreach (var (item, message) in BackingData.Failures(await s.RunStepsAsync(steps, ct), data))
+                ws.First(w => w.Key == item).Fail(FailureKind.TargetRejected, message);
 
         var gone = ws.Where(w => w.Ok).ToList();
         var kept = ws.Where(w => !w.Ok).ToList();

@@ -58,10 +58,13 @@ pb_thin_create() { lvcreate -q -y -kn -V "$4"b -T "$1/$2" -n "$3"; }
 # name that exists, and its message says so.
 pb__lvsnap() { local o; o=$(lvcreate -q -y -s -kn -p "$4" -n "$3" "$1/$2" 2>&1) && return 0; case "$o" in *"already exists"*) echo "refusing to overwrite existing $1/$3"; return 17;; esac; printf '%s\n' "$o" | grep -v WARNING; return 1; }
 pb_thin_snap() { pb__lvsnap "$@" && echo thin; }
-# The old volume goes first, then the snapshot takes its name: two LVM commands, not three (an lvrename costs as much as
-# an lvcreate under TCG). The old disk is being discarded; if the snapshot then fails, the line below says the old one
-# is gone (exit 75) and the row stays pending for Sync-IscsiTarget, which makes it.
-pb_thin_replace() { local o; if ! o=$(lvremove -q -f "$1/$3" 2>&1); then case "$o" in *"Failed to find"*) ;; *) echo "$o"; return 1;; esac; fi; if pb__lvsnap "$1" "$2" "$3" rw; then echo thin; return 0; fi; echo "{{ReplaceThinVolume.OldVolumeRemoved}} $1/$3"; return 75; }
+# A batch's old volumes go in one lvremove (~0.2 s a volume; an lvremove of one costs 0.5-1 s under TCG), then each
+# snapshot takes its volume's name: one LVM command a disk, not three (an lvrename costs as much as an lvcreate).
+# pb_lvremove_many VG NAME...: volumes already gone are fine; when some remain, LVM's messages and a last line naming them.
+pb_lvremove_many() { local vg=$1 o n all left=""; shift; local -A want; for n in "$@"; do want[$n]=1; done; o=$(lvremove -q -f "${@/#/$vg/}" 2>&1) && return 0; all=$(lvs --noheadings -o lv_name -- "$vg" 2>&1) || { printf '%s\n%s\n' "$o" "$all"; return 1; }; for n in $all; do [ -n "${want[$n]:-}" ] && left="$left $n"; done; [ -z "$left" ] && return 0; printf '%s\n' "$o" | grep -v 'Failed to find'; echo "{{RemoveLogicalVolumes.NotRemovedPrefix}}$left"; return 1; }
+# NAME still there: its removal failed, nothing changed (17). Any other failure: the old disk is gone and the new one not
+# made; the line below says so (75) and the row stays pending for Sync-IscsiTarget, which makes it.
+pb_thin_replace() { pb__lvsnap "$1" "$2" "$3" rw; case $? in 0) echo thin; return 0;; 17) return 17;; esac; echo "{{ReplaceThinVolume.OldVolumeRemoved}} $1/$3"; return 75; }
 pb_lv_readonly() { lvchange -q -p r "$1/$2"; }
 pb_measure() { if [ -b "$1" ]; then local n=${1#/dev/} t; t=$(dmsetup status -- "$1" 2>/dev/null); set -- $t; echo "lv $(lvs --noheadings --units b --nosuffix -o lv_size,data_percent "${n%%/*}/${n#*/}" | xargs) $([ "${3:-}" = thin ] && echo "${4:-}")"; elif [ -f "$1" ]; then echo "file $(stat -c '%s %b %B' -- "$1")"; else echo "$1 does not exist"; return 2; fi; }
 pb_inspect() { local r d; [ -L "$1" ] && { echo "$1 is a symbolic link, not an image file"; return 2; }; [ -e "$1" ] || { echo "$1 does not exist"; return 2; }; [ -f "$1" ] || { echo "$1 is not a regular file"; return 2; }; r=$(realpath -e -- "$1") && d=$(realpath -e -- "$2") || return 2; case "$r" in "$d"/*) ;; *) echo "$1 resolves to $r, outside the image directory $2"; return 2;; esac; echo "file $(stat -c '%s %b %B' -- "$1") $(od -An -tx1 -N8 -- "$1" | tr -d ' \n')"; }
@@ -150,6 +153,7 @@ echo "@@PB-READY {{nonce}}"
         CreateLogicalVolume s => $"pb_lvcreate {Quote(s.VolumeGroup)} {Quote(s.Name)} {s.SizeBytes}",
         ExtendLogicalVolume s => $"pb_lvextend {Quote(s.VolumeGroup)} {Quote(s.Name)} {s.SizeBytes}",
         RemoveLogicalVolume s => $"pb_lvremove {Quote(s.VolumeGroup)} {Quote(s.Name)}",
+        RemoveLogicalVolumes s => $"pb_lvremove_many {Quote(s.VolumeGroup)}" + string.Concat(s.Names.Select(n => " " + Quote(n))),
         CopyImageToDevice s => $"pb_dd {Quote(s.Source)} {Quote(s.Device)}",
         CloneFile s => $"pb_clone {Quote(s.Source)} {Quote(s.Destination)} {Quote(Mode(s.Mode))}",
         ReplaceFile s => $"pb_replace {Quote(s.Source)} {Quote(s.Destination)}",
