@@ -185,7 +185,10 @@ Describe 'The disk lifecycle on a simulated backend' {
                 @{ Run = { Checkpoint-IscsiLun seat03 kept -WhatIf }; Id = 'PureBoot.Conflict' }
                 @{ Run = { Restore-IscsiLun seat03 nosuch -WhatIf }; Id = 'PureBoot.NotFound' }
                 @{ Run = { Remove-IscsiLunSnapshot seat03 nosuch -WhatIf }; Id = 'PureBoot.NotFound' }
-                @{ Run = { Reset-IscsiLun nosuch -WhatIf }; Id = 'PureBoot.NotFound' })) {
+                @{ Run = { Reset-IscsiLun nosuch -WhatIf }; Id = 'PureBoot.NotFound' }
+                @{ Run = { Update-IscsiLun nosuch -Image deb12 -WhatIf }; Id = 'PureBoot.NotFound' }
+                @{ Run = { Update-IscsiLun seat03 -Image nosuch -WhatIf }; Id = 'PureBoot.NotFound' }
+                @{ Run = { Update-IscsiLun seat03 -Image 'bad name' -WhatIf }; Id = 'PureBoot.InvalidArgument' })) {
             $t = Invoke-Transcribed ([scriptblock]::Create("$($case.Run) 2>&1"))
             $err = @($t.Output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
             $err.Count | Should -Be 1 -Because "$($case.Run)"

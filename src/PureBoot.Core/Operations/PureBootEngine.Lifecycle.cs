@@ -23,6 +23,7 @@ public sealed partial class PureBootEngine
     public IReadOnlyList<LunOutcome> CheckRemoveSnapshots(IReadOnlyList<SnapshotRemoveRequest> requests) => Outcomes(o => new RemoveSnapshots(_ctx).Check(requests, o));
     public IReadOnlyList<LunOutcome> CheckRestoreLuns(IReadOnlyList<LunRestoreRequest> requests) => Outcomes(o => new RestoreLuns(_ctx).Check(requests, o));
     public IReadOnlyList<LunOutcome> CheckResetLuns(IReadOnlyList<LunResetRequest> requests) => Outcomes(o => new ResetLuns(_ctx).Check(requests, o));
+    public IReadOnlyList<LunOutcome> CheckUpdateLunImages(IReadOnlyList<LunRolloutRequest> requests) => Outcomes(o => new RolloutLuns(_ctx).Check(requests, o));
 
     /// <summary>Snapshots (LUN and snapshot names take wildcards). Inventory only.</summary>
     public IReadOnlyList<LunSnapshot> ListSnapshots(string? lunLike = null, string? nameLike = null) => _ctx.Inventory.ListSnapshots(lunLike, nameLike);

@@ -43,6 +43,9 @@ public abstract class LunBatchCmdlet<TItem> : PureBootCmdlet where TItem : notnu
     /// <summary>Core's check of one item (nothing sent, nothing written). Null: the item is only checked when sent.</summary>
     protected virtual IReadOnlyList<LunOutcome>? Check(PureBootEngine engine, TItem item) => null;
 
+    /// <summary>An item that passed its check, under -WhatIf (a cmdlet that writes a plan collects it here).</summary>
+    protected virtual void OnPlanned(TItem item) { }
+
     /// <summary>Writes what a successful item gives (the default: its Lun).</summary>
     protected virtual void WriteSucceeded(LunOutcome outcome)
     {
@@ -92,6 +95,7 @@ public abstract class LunBatchCmdlet<TItem> : PureBootCmdlet where TItem : notnu
         if (!ShouldProcess(target, unchanged ? action + " (already as asked: nothing to change)" : action))
         {
             result.State = IsWhatIf ? (unchanged ? BatchItemState.Unchanged : BatchItemState.Planned) : BatchItemState.Declined;
+            if (IsWhatIf) OnPlanned(item);
             return;
         }
         _pending.Add((name, item, result));

@@ -14,10 +14,14 @@ internal sealed class RolloutLuns(EngineContext ctx)
 {
     readonly EngineContext _ctx = ctx;
 
+    /// <summary>What a run checks before anything is sent (inventory only): names, the LUN, its image version or previous disk.</summary>
+    public List<LunWork> Check(IReadOnlyList<LunRolloutRequest> requests, List<LunOutcome> outcomes) =>
+        BatchRunner.Intake(requests, r => r.Lun, Prepare, outcomes);
+
     public async Task<IReadOnlyList<LunOutcome>> RunAsync(IReadOnlyList<LunRolloutRequest> requests, CancellationToken ct)
     {
         var outcomes = new List<LunOutcome>();
-        var works = BatchRunner.Intake(requests, r => r.Lun, Prepare, outcomes);
+        var works = Check(requests, outcomes);
         await new DiskReplacement(_ctx).RunAsync(works, "update-image", ct);
         return outcomes;
     }
@@ -79,7 +83,7 @@ internal sealed class RolloutLuns(EngineContext ctx)
     public async Task<IReadOnlyList<LunRolloutPlan>> PlanAsync(IReadOnlyList<LunRolloutRequest> requests, CancellationToken ct)
     {
         var outcomes = new List<LunOutcome>();
-        var works = BatchRunner.Intake(requests, r => r.Lun, Prepare, outcomes);
+        var works = Check(requests, outcomes);
         var byName = new Dictionary<string, LunRolloutPlan>(StringComparer.Ordinal);
         foreach (var g in works.GroupBy(w => w.Backend.Id))
         {

@@ -7,7 +7,8 @@ namespace PureBoot.PowerShell;
 /// <summary>
 /// Update-IscsiLun: moves LUNs to another version of their image (keeping each current disk as a snapshot, recorded as
 /// the LUN's previous disk), or with -Rollback restores that previous disk. In batches of up to 250. Under -WhatIf it
-/// reads the inventory and the live target and writes the plan as LunRolloutPlan objects; nothing changes.
+/// reads the inventory and the live target and writes the plan as LunRolloutPlan objects; nothing changes. An unknown
+/// LUN or image is an error record, with or without -WhatIf.
 /// </summary>
 [Cmdlet(VerbsData.Update, "IscsiLun", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ImageSet)]
 [OutputType(typeof(Lun), ParameterSetName = new[] { ImageSet, RollbackSet })]
@@ -50,17 +51,15 @@ public sealed class UpdateIscsiLunCommand : LunBatchCmdlet<LunRolloutRequest>
     {
         var action = Rollback ? "Restore the disk it had before its last rollout" : $"Move to image {Image ?? "(its own)"}{(IsBound(nameof(Version)) ? $" version {Version}" : ", latest version")}, keeping its disk as a snapshot";
         foreach (var name in Name)
-        {
-            var request = new LunRolloutRequest(name, string.IsNullOrEmpty(Image) ? null : Image, IsBound(nameof(Version)) ? Version : null, Rollback, Force);
-            var text = $"LUN '{name}': {action}{(Force ? ", dropping its node's session" : "")}.";
-            if (!ShouldProcess(text, text + " Continue?", "Update-IscsiLun", out var reason))
-            {
-                if (reason == ShouldProcessReason.WhatIf) _planned.Add(request);
-                continue;
-            }
-            Enqueue(name, request);
-        }
+            Submit(name, new LunRolloutRequest(name, string.IsNullOrEmpty(Image) ? null : Image, IsBound(nameof(Version)) ? Version : null, Rollback, Force),
+                $"LUN '{name}'", action + (Force ? ", dropping its node's session" : ""));
     }
+
+    // An unknown LUN or image, or a LUN with no previous disk, is an error at once (as it would be when run); what
+    // passes is planned against the live target in EndProcessing.
+    protected override IReadOnlyList<LunOutcome>? Check(PureBootEngine engine, LunRolloutRequest item) => engine.CheckUpdateLunImages(new[] { item });
+
+    protected override void OnPlanned(LunRolloutRequest item) => _planned.Add(item);
 
     protected override void EndProcessing()
     {
