@@ -18,15 +18,10 @@ public class CapacityProbeTests
 
     static async Task<string> Probe(string dmsetup)
     {
-        var connector = new ShellTargetHostConnector(new ShellOptions { LockWaitSeconds = 30 });
-        await using var session = (ShellSession)await connector.OpenAsync(new Backend { Name = "local1", Transport = TransportKind.Local });
         // Functions shadow commands: dmsetup answers as the kernel would, and lvs (the fallback) as LVM does when asked for the pool.
-        var block = $"dmsetup() {{ {dmsetup} }}\nlvs() {{ [ \"$*\" = \"--noheadings --units b --nosuffix -o vg_size,vg_free,lv_size,data_percent,metadata_percent,segtype -- vg-a/pool\" ] && echo \"  8585740288 5230297088 3221225472 0.00   10.08  thin-pool\"; }}\n"
-            + ShellScripts.Steps(new HostStep[] { Capacity.Guard(Thin) });
-        var lines = await session.ExchangeAsync("{\n" + block + "\n} </dev/null\n", default);
-        var step = lines.Single(l => l.StartsWith("@@PB-STEP 0 ", StringComparison.Ordinal)).Split(' ');
-        Assert.Equal("0", step[2]);
-        return step.Length > 3 ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(step[3])) : "";
+        var (rc, output, _) = await LocalStep.RunAsync($"dmsetup() {{ {dmsetup} }}\nlvs() {{ [ \"$*\" = \"--noheadings --units b --nosuffix -o vg_size,vg_free,lv_size,data_percent,metadata_percent,segtype -- vg-a/pool\" ] && echo \"  8585740288 5230297088 3221225472 0.00   10.08  thin-pool\"; }}", Capacity.Guard(Thin));
+        Assert.Equal("0", rc);
+        return output;
     }
 
     [Fact]

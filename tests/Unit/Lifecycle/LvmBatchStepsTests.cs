@@ -1,6 +1,4 @@
-using PureBoot.Core.Model;
 using PureBoot.Core.Transport;
-using PureBoot.Core.Transport.Shell;
 using Xunit;
 
 namespace PureBoot.Tests.Unit.Lifecycle;
@@ -14,13 +12,8 @@ public class LvmBatchStepsTests
 {
     static async Task<(string Rc, string Output, string Calls)> Run(string lvm, HostStep step)
     {
-        var connector = new ShellTargetHostConnector(new ShellOptions { LockWaitSeconds = 30 });
-        await using var session = (ShellSession)await connector.OpenAsync(new Backend { Name = "local1", Transport = TransportKind.Local });
-        var block = "pb_calls=\"$pb_t/calls\"\n" + lvm + "\n" + ShellScripts.Steps(new[] { step }) + "echo \"@@CALLS $(tr '\\n' '|' <\"$pb_calls\" 2>/dev/null)\"\n";
-        var lines = await session.ExchangeAsync("{\n" + block + "\n} </dev/null\n", default);
-        var f = lines.Single(l => l.StartsWith("@@PB-STEP 0 ", StringComparison.Ordinal)).Split(' ');
-        var output = f.Length > 3 ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(f[3])) : "";
-        return (f[2], output, lines.Single(l => l.StartsWith("@@CALLS", StringComparison.Ordinal))[8..]);
+        var (rc, output, lines) = await LocalStep.RunAsync("pb_calls=\"$pb_t/calls\"\n" + lvm, step, "echo \"@@CALLS $(tr '\\n' '|' <\"$pb_calls\" 2>/dev/null)\"\n");
+        return (rc, output, lines.Single(l => l.StartsWith("@@CALLS", StringComparison.Ordinal))[8..]);
     }
 
     // The VG holds pool, v1 and v3 after the removal; lvremove failed for v3 (in use) and v9 (gone already).

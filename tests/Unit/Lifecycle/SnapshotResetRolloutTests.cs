@@ -114,7 +114,7 @@ public class SnapshotResetRolloutTests
         var reset = await r.E.ResetLunsAsync(new[] { "n00", "n01", "n02" }.Select(n => new LunResetRequest(n)).ToList());
         var failed = Assert.Single(reset, o => !o.Succeeded);
         Assert.Equal("n01", failed.Name);
-        Assert.Contains($"old volume could not be removed (Logical volume pureboot/{volume} in use.); the disk was not changed", failed.Error.Replace("\n", " "));
+        Assert.Contains($"old volume could not be removed (Logical volume pureboot/{volume} in use.); the disk was not changed", failed.Error);
         Assert.DoesNotContain("refusing to overwrite", failed.Error);
         var row = r.E.GetLun("n01");
         Assert.Null(row.PendingOperation);                      // nothing half done: no Sync needed
