@@ -141,7 +141,7 @@ public sealed class SimulatedTargetHost : ITargetHostSession
         int rc; string msg;
         if (State.TakeFault(step.Describe()) is { } fault) { rc = 1; msg = fault.Message; }
         else (rc, msg) = SimulatedShell.Run(State, step);
-        return new StepResult(step, rc == 0, rc == 0 ? msg : $"{step.Describe()} failed (exit {rc}): {Redaction.RedactText(msg)}");
+        return StepResult.Of(step, rc, msg);
     }
 
     /// <summary>The logged-in initiators, as rtslib reads them from configfs (no targetcli start).</summary>

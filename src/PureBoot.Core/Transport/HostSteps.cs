@@ -87,10 +87,7 @@ public sealed record RemoveLogicalVolumes(string ItemKey, string VolumeGroup, IR
     /// <summary>What LVM said of VOLUME in a failed removal (all it said when no line names it).</summary>
     public static string Said(StepResult removal, string volume)
     {
-        var output = removal.Message;
-        var at = output.StartsWith(removal.Step.Describe() + " failed (exit ", StringComparison.Ordinal) ? output.IndexOf("): ", StringComparison.Ordinal) : -1;
-        if (at >= 0) output = output[(at + 3)..];
-        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        var lines = removal.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(l => !l.StartsWith(NotRemovedPrefix, StringComparison.Ordinal)).ToList();
         var mine = lines.Where(l => l.Contains("/" + volume + " ", StringComparison.Ordinal) || l.Contains("/" + volume + "\"", StringComparison.Ordinal) || l.EndsWith("/" + volume, StringComparison.Ordinal) || l.EndsWith("/" + volume + ".", StringComparison.Ordinal)).ToList();
         return string.Join(" ", mine.Count > 0 ? mine : lines);
@@ -125,7 +122,7 @@ public static class BackingData
         foreach (var r in results.Where(r => !r.Ok))
         {
             if (r.Step is not RemoveLogicalVolumes many) { yield return (r.Step.ItemKey, r.Message); continue; }
-            var left = RemoveLogicalVolumes.NotRemoved(r.Message);
+            var left = RemoveLogicalVolumes.NotRemoved(r.Output);
             foreach (var i in items.Where(i => left.Count == 0 || left.Contains(i.StorageObjectName)))
                 yield return (i.ItemKey, $"could not remove {many.VolumeGroup}/{i.StorageObjectName}: {RemoveLogicalVolumes.Said(r, i.StorageObjectName)}");
         }
@@ -138,5 +135,18 @@ public sealed record CopyImageToDevice(string ItemKey, string Source, string Dev
     public override string Describe() => $"dd if={Source} of={Device}";
 }
 
-/// <summary>The outcome of one host step.</summary>
-public sealed record StepResult(HostStep Step, bool Ok, string Message);
+/// <summary>
+/// The outcome of one host step. Message: what it printed when it succeeded, else "STEP failed (exit N): what it
+/// printed"; Output: what it printed (redacted when it failed), for a caller that reads the step's own words.
+/// </summary>
+public sealed record StepResult(HostStep Step, bool Ok, string Message)
+{
+    public string Output { get; init; } = "";
+
+    /// <summary>The result of a step that exited with <paramref name="rc"/> after printing <paramref name="output"/>.</summary>
+    public static StepResult Of(HostStep step, int rc, string output)
+    {
+        var said = rc == 0 ? output : Redaction.RedactText(output);
+        return new(step, rc == 0, rc == 0 ? said : $"{step.Describe()} failed (exit {rc}): {said}") { Output = said };
+    }
+}

@@ -78,6 +78,6 @@ public class LifecycleStepsFidelityTests : IDisposable
     static StepResult SimulatedRun(SimulatedHostState state, HostStep step)
     {
         var (code, msg) = SimulatedShell.Run(state, step);
-        return new StepResult(step, code == 0, code == 0 ? msg : $"{step.Describe()} failed (exit {code}): {msg}");
+        return StepResult.Of(step, code, msg);
     }
 }

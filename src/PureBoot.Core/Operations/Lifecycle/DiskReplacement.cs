@@ -162,6 +162,7 @@ internal sealed class DiskReplacement(EngineContext ctx)
     /// </summary>
     static void Judge(List<LunWork> ws, IReadOnlyList<StepResult> results, HashSet<LunWork> replaced, HashSet<LunWork>? lost = null)
     {
+        var failedRemoval = results.FirstOrDefault(r => !r.Ok && r.Step is RemoveLogicalVolumes);
         foreach (var w in ws)
         {
             var mine = results.Where(r => r.Step.ItemKey == w.Key).ToList();
@@ -173,10 +174,10 @@ internal sealed class DiskReplacement(EngineContext ctx)
                 continue;
             }
             else w.Row.PendingOperation = null;
-            if (results.FirstOrDefault(r => !r.Ok && r.Step is RemoveLogicalVolumes) is { } removal && mine.Any(r => r.Step is ReplaceThinVolume)
-                && RemoveLogicalVolumes.NotRemoved(removal.Message).Contains(DiskLayout.Volume(w.Row.BackingPath!)))
+            if (failedRemoval is not null && mine.Any(r => r.Step is ReplaceThinVolume)
+                && DiskLayout.Volume(w.Row.BackingPath!) is var volume && RemoveLogicalVolumes.NotRemoved(failedRemoval.Output).Contains(volume))
             {
-                w.Fail(FailureKind.TargetRejected, $"LUN '{w.Row.Name}''s old volume could not be removed ({RemoveLogicalVolumes.Said(removal, DiskLayout.Volume(w.Row.BackingPath!))}); the disk was not changed");
+                w.Fail(FailureKind.TargetRejected, $"LUN '{w.Row.Name}''s old volume could not be removed ({RemoveLogicalVolumes.Said(failedRemoval, volume)}); the disk was not changed");
                 continue;
             }
             foreach (var r in mine.Where(r => !r.Ok)) w.Fail(FailureKind.TargetRejected, r.Message);

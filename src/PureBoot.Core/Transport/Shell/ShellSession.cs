@@ -213,7 +213,7 @@ internal sealed class ShellSession : ITargetHostSession
             if (parts.Length < 3 || !int.TryParse(parts[1], out var i) || i < 0 || i >= steps.Count) continue;
             var rc = int.TryParse(parts[2], out var c) ? c : -1;
             var msg = parts.Length > 3 && parts[3].Length > 0 ? Encoding.UTF8.GetString(Convert.FromBase64String(parts[3])).Trim() : "";
-            results[i] = new StepResult(steps[i], rc == 0, rc == 0 ? msg : $"{steps[i].Describe()} failed (exit {rc}): {Redaction.RedactText(msg)}");
+            results[i] = StepResult.Of(steps[i], rc, msg);
         }
         return results.Select((r, i) => r ?? new StepResult(steps[i], false, $"{steps[i].Describe()}: no result came back")).ToList();
     }
